@@ -1,0 +1,18 @@
+//! # localcloud
+//!
+//! An embedded emulator of the AWS services the workshop is about, faithful
+//! where the lessons look:
+//!
+//! - [`config`]: reads a `serverless.yml` into typed structs, with
+//!   Serverless Framework v3's defaults and names.
+//! - [`lambda`]: Lambda functions, run as real `bootstrap` processes behind an
+//!   emulated Runtime API, or as in-process handlers for fast tests.
+//! - [`http_api`]: API Gateway HTTP API routes, payload format 2.0.
+//! - [`sqs`]: SQS standard queues over the AWS JSON 1.0 protocol.
+//! - [`clock`]: all time goes through tokio's clock, so tests can pause it.
+//!
+//! localcloud knows nothing about the lessons: it serves whatever a
+//! `serverless.yml` describes.
+
+pub mod clock;
+pub mod sqs;

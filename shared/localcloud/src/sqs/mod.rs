@@ -1,0 +1,1 @@
+//! SQS standard queues (work in progress on the `sqs` branch).
