@@ -15,4 +15,5 @@
 //! `serverless.yml` describes.
 
 pub mod clock;
+pub mod config;
 pub mod sqs;
