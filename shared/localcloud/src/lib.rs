@@ -16,4 +16,8 @@
 
 pub mod clock;
 pub mod config;
+pub mod http_api;
+pub mod lambda;
+pub mod server;
+pub mod stack;
 pub mod sqs;

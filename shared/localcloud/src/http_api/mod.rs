@@ -1,0 +1,147 @@
+//! API Gateway HTTP API in front of Lambda, payload format 2.0.
+//!
+//! Follows the API Gateway Developer Guide, "Create AWS Lambda proxy
+//! integrations for HTTP APIs"
+//! (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)
+//! and "Working with routes for HTTP APIs":
+//!
+//! - a request is matched to a route ([`routes`]); none -> `404 {"message":"Not Found"}`;
+//! - it becomes a payload-2.0 event ([`event`]) and the route's function is invoked;
+//! - the result is mapped back ([`response`]): an object with `statusCode` is
+//!   used as given; other valid JSON is sent as `200 application/json`;
+//! - a function error or an unusable result -> `500 {"message":"Internal Server Error"}`;
+//!   a function timeout or the 30-second integration limit -> `503 {"message":"Service Unavailable"}`.
+
+pub mod event;
+pub mod response;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+
+use crate::clock::Clock;
+use crate::lambda::{Invocation, InvokeError, Lambda, Outcome};
+use routes::{RouteMatch, RouteTable};
+
+/// HTTP API request payloads are limited to 10 MB (API Gateway quotas for HTTP APIs).
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+/// The integration timeout: at most 30 s for HTTP APIs, which is what
+/// Serverless v3 sets (`TimeoutInMillis: 30000`).
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One HTTP API: routes to functions.
+#[derive(Clone)]
+pub struct HttpApi {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    routes: RouteTable,
+    lambda: Lambda,
+    clock: Clock,
+    api_id: String,
+    account_id: String,
+    integration_timeout: Duration,
+}
+
+impl HttpApi {
+    /// `routes`: each route with the name of the function it invokes.
+    pub fn new(routes: RouteTable, lambda: Lambda) -> Self {
+        let settings = lambda.settings().clone();
+        Self {
+            inner: Arc::new(Inner {
+                routes,
+                clock: settings.clock,
+                api_id: event::api_id(),
+                account_id: settings.account_id,
+                lambda,
+                integration_timeout: INTEGRATION_TIMEOUT,
+            }),
+        }
+    }
+
+    pub fn routes(&self) -> &RouteTable {
+        &self.inner.routes
+    }
+
+    pub fn lambda(&self) -> &Lambda {
+        &self.inner.lambda
+    }
+
+    /// Serves one request, whatever the body type (a socket's or a test's).
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let request_id = event::request_id();
+        let mut response = self.route(request, &request_id).await;
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("apigw-requestid", value);
+        }
+        response
+    }
+
+    async fn route<B>(&self, request: Request<B>, request_id: &str) -> Response<Full<Bytes>>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let inner = &self.inner;
+        let Some(RouteMatch {
+            route,
+            path_parameters,
+        }) = inner.routes.find(request.method(), request.uri().path())
+        else {
+            return response::gateway_error(StatusCode::NOT_FOUND);
+        };
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return response::gateway_error(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            Err(_) => return response::gateway_error(StatusCode::BAD_REQUEST),
+        };
+        let event = event::build(&event::EventInput {
+            parts: &parts,
+            body: &body,
+            route_key: &route.route_key,
+            path_parameters: &path_parameters,
+            request_id,
+            api_id: &inner.api_id,
+            account_id: &inner.account_id,
+            epoch_millis: inner.clock.epoch_millis(),
+        });
+        let payload = Bytes::from(event.to_string());
+
+        // The invocation runs on its own task: when the integration times
+        // out, the client gets 503 but the function goes on, as on AWS.
+        let lambda = inner.lambda.clone();
+        let function = route.function.clone();
+        let invocation = tokio::spawn(async move { lambda.invoke(&function, payload).await });
+        match tokio::time::timeout(inner.integration_timeout, invocation).await {
+            Err(_) => response::gateway_error(StatusCode::SERVICE_UNAVAILABLE),
+            Ok(Err(_)) | Ok(Ok(Err(InvokeError::FunctionNotFound(_)))) => {
+                response::gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Ok(Ok(Err(InvokeError::RequestTooLarge(_)))) => {
+                response::gateway_error(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            Ok(Ok(Ok(Invocation { outcome, .. }))) => match outcome {
+                Outcome::Success(result) => response::from_function_result(&result),
+                Outcome::TimedOut { .. } => {
+                    response::gateway_error(StatusCode::SERVICE_UNAVAILABLE)
+                }
+                Outcome::FunctionError { .. } | Outcome::RuntimeFailure { .. } => {
+                    response::gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,613 @@
+//! Lambda: functions, execution environments, invocations.
+//!
+//! A function is run one of two ways ([`Code`]):
+//! - **process**: its real `bootstrap` behind an emulated Runtime API
+//!   ([`process`], [`runtime_api`]). This is what `run` and `up` use.
+//! - **in-process**: a Rust closure called directly ([`Handler`]), for fast,
+//!   deterministic tests under tokio's paused clock.
+//!
+//! Either way an invocation gets a request id, the function's timeout, its
+//! concurrency limit (one invocation per environment; more environments start
+//! under load, up to the limit, and callers wait for a free one), and the
+//! CloudWatch-style START / END / REPORT lines ([`logs`]).
+
+pub mod artifact;
+pub mod logs;
+pub mod process;
+pub mod runtime_api;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+pub use artifact::TaskRoot;
+use logs::{LogLine, Logs};
+use process::{EnvFailure, ProcessEnvironment, ProcessOutcome, ProcessSpec};
+use runtime_api::{MAX_PAYLOAD_BYTES, Pending, Reply};
+
+/// How a function's code runs.
+#[derive(Clone)]
+pub enum Code {
+    /// A `bootstrap` executable in its task root.
+    Process(Arc<TaskRoot>),
+    /// A handler called in this process.
+    InProcess(Arc<dyn Handler>),
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Code::Process(root) => write!(f, "Process({})", root.bootstrap.display()),
+            Code::InProcess(_) => f.write_str("InProcess"),
+        }
+    }
+}
+
+/// What the emulator needs to know about one function.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// The deployed name (`tutorial-step-1-dev-api`).
+    pub name: String,
+    pub handler: String,
+    pub timeout: Duration,
+    pub memory_size_mb: u32,
+    /// The function's own variables (from `environment:`).
+    pub environment: BTreeMap<String, String>,
+    /// Most environments at once: reserved concurrency, or localcloud's default.
+    pub max_concurrency: Option<usize>,
+    pub code: Code,
+}
+
+/// An in-process handler: event bytes in, result bytes out.
+pub trait Handler: Send + Sync + 'static {
+    fn call(&self, event: Bytes, context: InvokeContext) -> HandlerFuture;
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Bytes, HandlerError>> + Send>>;
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Bytes, InvokeContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
+{
+    fn call(&self, event: Bytes, context: InvokeContext) -> HandlerFuture {
+        Box::pin(self(event, context))
+    }
+}
+
+/// An error returned by an in-process handler (what a runtime posts to `/error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerError {
+    pub error_type: String,
+    pub error_message: String,
+}
+
+/// What an in-process handler knows about its invocation.
+#[derive(Clone)]
+pub struct InvokeContext {
+    pub request_id: String,
+    pub function_name: String,
+    pub deadline: Instant,
+    logs: Logs,
+    clock: Clock,
+}
+
+impl InvokeContext {
+    /// Writes a line to the function's log stream (what `println!` does in a process).
+    pub fn log(&self, text: impl Into<String>) {
+        self.logs.emit(LogLine {
+            function: self.function_name.clone(),
+            at_epoch_millis: self.clock.epoch_millis(),
+            text: text.into(),
+        });
+    }
+}
+
+/// How one invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The function's result.
+    Success(Bytes),
+    /// The function reported an error (`/error`, or a handler's `Err`).
+    FunctionError {
+        error_type: String,
+        error_message: String,
+    },
+    /// The function ran past its timeout; its environment was reset.
+    TimedOut { after: Duration },
+    /// The runtime crashed, or failed to start: `Runtime.ExitError`,
+    /// `Runtime.InitError`...
+    RuntimeFailure {
+        error_type: String,
+        error_message: String,
+    },
+}
+
+impl Outcome {
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Success(_))
+    }
+
+    /// The body a synchronous invoker gets for a failed invocation, with
+    /// `X-Amz-Function-Error` set: `{"errorType": ..., "errorMessage": ...}`.
+    /// A timeout reads `Sandbox.Timedout` / `RequestId: <id> Error: Task timed
+    /// out after 6.00 seconds` (docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+    pub fn error_json(&self, request_id: &str) -> Option<serde_json::Value> {
+        let (error_type, message) = match self {
+            Outcome::Success(_) => return None,
+            Outcome::FunctionError {
+                error_type,
+                error_message,
+            }
+            | Outcome::RuntimeFailure {
+                error_type,
+                error_message,
+            } => (error_type.clone(), error_message.clone()),
+            Outcome::TimedOut { after } => (
+                "Sandbox.Timedout".to_owned(),
+                format!(
+                    "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                    after.as_secs_f64()
+                ),
+            ),
+        };
+        Some(serde_json::json!({ "errorType": error_type, "errorMessage": message }))
+    }
+}
+
+/// One invocation, as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub outcome: Outcome,
+    pub duration: Duration,
+    /// Set on a cold start.
+    pub init_duration: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvokeError {
+    /// `ResourceNotFoundException` on AWS.
+    #[error("Function not found: {0}")]
+    FunctionNotFound(String),
+    /// `RequestTooLargeException`: the 6 MB synchronous payload limit.
+    #[error("Request payload size ({0} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes).")]
+    RequestTooLarge(usize),
+}
+
+/// Settings shared by all functions.
+#[derive(Debug, Clone)]
+pub struct LambdaSettings {
+    pub region: String,
+    pub account_id: String,
+    pub clock: Clock,
+    pub logs: Logs,
+    /// Environments per function when it has no reserved concurrency.
+    pub default_max_concurrency: usize,
+    /// Variables every process gets (credentials, `AWS_ENDPOINT_URL`...), the
+    /// way Lambda gives every function its role's credentials.
+    pub extra_environment: BTreeMap<String, String>,
+}
+
+impl Default for LambdaSettings {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            clock: Clock::system(),
+            logs: Logs::new(false),
+            default_max_concurrency: 10,
+            extra_environment: BTreeMap::new(),
+        }
+    }
+}
+
+/// The Lambda service: a set of functions and their environments.
+#[derive(Clone)]
+pub struct Lambda {
+    inner: Arc<LambdaInner>,
+}
+
+struct LambdaInner {
+    settings: LambdaSettings,
+    functions: RwLock<HashMap<String, Arc<FunctionHost>>>,
+}
+
+struct FunctionHost {
+    spec: FunctionSpec,
+    arn: String,
+    permits: Semaphore,
+    /// Warm process environments, ready for the next invocation.
+    idle: Mutex<Vec<ProcessEnvironment>>,
+}
+
+impl Lambda {
+    pub fn new(settings: LambdaSettings) -> Self {
+        Self {
+            inner: Arc::new(LambdaInner {
+                settings,
+                functions: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &LambdaSettings {
+        &self.inner.settings
+    }
+
+    pub fn logs(&self) -> &Logs {
+        &self.inner.settings.logs
+    }
+
+    /// Adds (or replaces) a function.
+    pub fn add_function(&self, spec: FunctionSpec) {
+        let settings = &self.inner.settings;
+        let limit = spec
+            .max_concurrency
+            .unwrap_or(settings.default_max_concurrency)
+            .max(1);
+        let host = FunctionHost {
+            arn: format!(
+                "arn:aws:lambda:{}:{}:function:{}",
+                settings.region, settings.account_id, spec.name
+            ),
+            permits: Semaphore::new(limit),
+            idle: Mutex::new(Vec::new()),
+            spec,
+        };
+        self.inner
+            .functions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(host.spec.name.clone(), Arc::new(host));
+    }
+
+    pub fn function(&self, name: &str) -> Option<FunctionSpec> {
+        self.host(name).map(|h| h.spec.clone())
+    }
+
+    fn host(&self, name: &str) -> Option<Arc<FunctionHost>> {
+        self.inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Stops every warm environment (their processes are killed).
+    pub fn stop_all(&self) {
+        let hosts: Vec<_> = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for host in hosts {
+            host.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// Invokes a function synchronously (`RequestResponse`) and waits for it.
+    pub async fn invoke(&self, name: &str, payload: Bytes) -> Result<Invocation, InvokeError> {
+        let host = self
+            .host(name)
+            .ok_or_else(|| InvokeError::FunctionNotFound(name.to_owned()))?;
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(InvokeError::RequestTooLarge(payload.len()));
+        }
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = host.permits.acquire().await.ok();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let invocation = match &host.spec.code {
+            Code::Process(root) => self.invoke_process(&host, root, request_id, payload).await,
+            Code::InProcess(handler) => {
+                self.invoke_in_process(&host, handler.clone(), request_id, payload)
+                    .await
+            }
+        };
+        Ok(invocation)
+    }
+
+    fn log(&self, host: &FunctionHost, text: String) {
+        let settings = &self.inner.settings;
+        settings.logs.emit(LogLine {
+            function: host.spec.name.clone(),
+            at_epoch_millis: settings.clock.epoch_millis(),
+            text,
+        });
+    }
+
+    async fn invoke_in_process(
+        &self,
+        host: &FunctionHost,
+        handler: Arc<dyn Handler>,
+        request_id: String,
+        payload: Bytes,
+    ) -> Invocation {
+        let settings = &self.inner.settings;
+        let started = Instant::now();
+        let deadline = started + host.spec.timeout;
+        self.log(host, logs::start_line(&request_id));
+        let context = InvokeContext {
+            request_id: request_id.clone(),
+            function_name: host.spec.name.clone(),
+            deadline,
+            logs: settings.logs.clone(),
+            clock: settings.clock,
+        };
+        let outcome =
+            match tokio::time::timeout_at(deadline, handler.call(payload, context)).await {
+                Ok(Ok(result)) => Outcome::Success(result),
+                Ok(Err(e)) => Outcome::FunctionError {
+                    error_type: e.error_type,
+                    error_message: e.error_message,
+                },
+                Err(_) => Outcome::TimedOut {
+                    after: host.spec.timeout,
+                },
+            };
+        self.finish(host, &request_id, started, None, None);
+        Invocation {
+            request_id,
+            outcome,
+            duration: started.elapsed(),
+            init_duration: None,
+        }
+    }
+
+    async fn invoke_process(
+        &self,
+        host: &FunctionHost,
+        root: &TaskRoot,
+        request_id: String,
+        payload: Bytes,
+    ) -> Invocation {
+        let settings = &self.inner.settings;
+        let warm = {
+            let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
+            // An environment whose process died while idle is not reused.
+            idle.retain(ProcessEnvironment::is_alive);
+            idle.pop()
+        };
+        let (mut env, init_duration) = match warm {
+            Some(env) => (env, None),
+            None => match ProcessEnvironment::start(
+                &self.process_spec(host, root),
+                &settings.logs,
+                settings.clock,
+            )
+            .await
+            {
+                Ok((env, init)) => (env, Some(init)),
+                Err(failure) => {
+                    let started = Instant::now();
+                    self.log(host, logs::start_line(&request_id));
+                    let outcome = init_failure_outcome(&request_id, failure);
+                    if let Outcome::RuntimeFailure { error_message, error_type } = &outcome {
+                        self.log(host, format!("{error_message}\n{error_type}"));
+                    }
+                    self.finish(host, &request_id, started, None, None);
+                    return Invocation {
+                        request_id,
+                        outcome,
+                        duration: Duration::ZERO,
+                        init_duration: None,
+                    };
+                }
+            },
+        };
+
+        let started = Instant::now();
+        let deadline = started + host.spec.timeout;
+        self.log(host, logs::start_line(&request_id));
+        let (reply, _) = tokio::sync::oneshot::channel();
+        let pending = Pending {
+            request_id: request_id.clone(),
+            payload,
+            deadline_epoch_millis: settings.clock.epoch_millis_at(deadline),
+            function_arn: host.arn.clone(),
+            trace_id: trace_id(settings.clock.epoch_millis()),
+            reply,
+        };
+        let (outcome, keep) = match env.invoke(pending, deadline).await {
+            ProcessOutcome::Replied(Reply::Response(body)) => (Outcome::Success(body), true),
+            ProcessOutcome::Replied(Reply::Error { error_type, body }) => {
+                (function_error(error_type, &body), true)
+            }
+            ProcessOutcome::TimedOut => (
+                Outcome::TimedOut {
+                    after: host.spec.timeout,
+                },
+                false,
+            ),
+            ProcessOutcome::Failed(failure) => (exit_outcome(&request_id, failure), false),
+        };
+        match &outcome {
+            Outcome::TimedOut { after } => self.log(
+                host,
+                logs::timeout_line(settings.clock.epoch_millis(), &request_id, *after),
+            ),
+            Outcome::RuntimeFailure {
+                error_type,
+                error_message,
+            } => self.log(host, format!("{error_message}\n{error_type}")),
+            _ => {}
+        }
+        let memory = env.max_memory_used_mb();
+        if keep {
+            host.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(env);
+        }
+        // A dropped environment kills its process: the next call is a cold start.
+        self.finish(host, &request_id, started, memory, init_duration);
+        Invocation {
+            request_id,
+            outcome,
+            duration: started.elapsed(),
+            init_duration,
+        }
+    }
+
+    fn finish(
+        &self,
+        host: &FunctionHost,
+        request_id: &str,
+        started: Instant,
+        memory: Option<u64>,
+        init: Option<Duration>,
+    ) {
+        self.log(host, logs::end_line(request_id));
+        self.log(
+            host,
+            logs::report_line(
+                request_id,
+                started.elapsed(),
+                host.spec.memory_size_mb,
+                memory,
+                init,
+            ),
+        );
+    }
+
+    fn process_spec(&self, host: &FunctionHost, root: &TaskRoot) -> ProcessSpec {
+        let settings = &self.inner.settings;
+        let spec = &host.spec;
+        let mut env = BTreeMap::new();
+        // Lambda's reserved variables
+        // (docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+        let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        for (k, v) in [
+            ("PATH", host_path.as_str()),
+            ("LANG", "en_US.UTF-8"),
+            ("TZ", ":UTC"),
+            ("AWS_REGION", settings.region.as_str()),
+            ("AWS_DEFAULT_REGION", settings.region.as_str()),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+            ("AWS_LAMBDA_FUNCTION_NAME", spec.name.as_str()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("_HANDLER", spec.handler.as_str()),
+        ] {
+            env.insert(k.to_owned(), v.to_owned());
+        }
+        env.insert(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            spec.memory_size_mb.to_string(),
+        );
+        env.insert(
+            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+            format!("/aws/lambda/{}", spec.name),
+        );
+        env.insert(
+            "AWS_LAMBDA_LOG_STREAM_NAME".into(),
+            format!(
+                "{}/[$LATEST]{}",
+                settings.clock.utc_now().format("%Y/%m/%d"),
+                uuid::Uuid::new_v4().simple()
+            ),
+        );
+        env.insert(
+            "LAMBDA_TASK_ROOT".into(),
+            root.dir.to_string_lossy().into_owned(),
+        );
+        env.insert("LAMBDA_RUNTIME_DIR".into(), root.dir.to_string_lossy().into_owned());
+        env.extend(settings.extra_environment.clone());
+        env.extend(spec.environment.clone());
+        ProcessSpec {
+            function_name: spec.name.clone(),
+            bootstrap: root.bootstrap.clone(),
+            task_root: root.dir.clone(),
+            environment: env,
+        }
+    }
+}
+
+/// An X-Ray style trace header (`Root=1-<hex time>-<24 hex>;Sampled=0`).
+fn trace_id(epoch_millis: i64) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0",
+        epoch_millis / 1000,
+        &random[..24],
+        &random[16..32]
+    )
+}
+
+/// An `/error` post becomes the function error the invoker sees; its body is
+/// normally `{"errorType": ..., "errorMessage": ...}`.
+fn function_error(header_type: Option<String>, body: &[u8]) -> Outcome {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |name: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    Outcome::FunctionError {
+        error_type: field("errorType")
+            .or(header_type)
+            .unwrap_or_else(|| "Unhandled".to_owned()),
+        error_message: field("errorMessage")
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
+    }
+}
+
+/// The runtime process ended mid-invocation: Lambda reports
+/// `Runtime.ExitError` / `RequestId: <id> Error: Runtime exited with error: exit status 1`.
+fn exit_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
+    match failure {
+        EnvFailure::Exited(status) => Outcome::RuntimeFailure {
+            error_type: "Runtime.ExitError".into(),
+            error_message: format!(
+                "RequestId: {request_id} Error: Runtime exited with error: {status}"
+            ),
+        },
+        other => init_failure_outcome(request_id, other),
+    }
+}
+
+fn init_failure_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
+    match failure {
+        EnvFailure::InitError { error_type, body } => {
+            match function_error(error_type, &body) {
+                Outcome::FunctionError {
+                    error_type,
+                    error_message,
+                } => Outcome::RuntimeFailure {
+                    error_type: if error_type == "Unhandled" {
+                        "Runtime.InitError".into()
+                    } else {
+                        error_type
+                    },
+                    error_message,
+                },
+                other => other,
+            }
+        }
+        EnvFailure::InitTimedOut => Outcome::RuntimeFailure {
+            error_type: "Runtime.InitError".into(),
+            error_message: format!(
+                "RequestId: {request_id} Error: the runtime did not ask for an event within {} seconds of starting",
+                process::INIT_TIMEOUT.as_secs()
+            ),
+        },
+        EnvFailure::Exited(status) => Outcome::RuntimeFailure {
+            error_type: "Runtime.ExitError".into(),
+            error_message: format!(
+                "RequestId: {request_id} Error: Runtime exited with error: {status}"
+            ),
+        },
+    }
+}

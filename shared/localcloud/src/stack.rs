@@ -1,0 +1,191 @@
+//! A whole `serverless.yml`, running: its functions in Lambda, its routes
+//! on an HTTP API bound to 127.0.0.1.
+//!
+//! This is what `cargo xtask localcloud up --config ...` and the lessons'
+//! `run`/`up` start. Each function's code comes from its `package.artifact`
+//! (a zip or folder with `bootstrap`) unless the caller supplies an
+//! executable (a fresh `cargo build`) or an in-process handler (tests).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{HttpApiRoute, ServerlessConfig};
+use crate::http_api::HttpApi;
+use crate::http_api::routes::RouteTable;
+use crate::lambda::{Code, FunctionSpec, Handler, Lambda, LambdaSettings, TaskRoot};
+use crate::server::{self, CancellationToken};
+
+/// Where one function's code comes from.
+#[derive(Clone)]
+pub enum CodeSource {
+    /// `package.artifact` from serverless.yml (the default).
+    Artifact,
+    /// A `bootstrap` executable, e.g. `target/debug/step1-api`.
+    Executable(PathBuf),
+    /// A handler run in this process.
+    Handler(Arc<dyn Handler>),
+}
+
+/// How to start a stack.
+#[derive(Clone, Default)]
+pub struct StackOptions {
+    /// Per function key; functions not listed use [`CodeSource::Artifact`].
+    pub code: BTreeMap<String, CodeSource>,
+    pub lambda: LambdaSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("{path}: functions.{function}: {message}")]
+    Function {
+        path: PathBuf,
+        function: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Bind(std::io::Error),
+}
+
+/// The runtimes localcloud can run in process mode: custom runtimes, whose
+/// `bootstrap` speaks the Runtime API.
+const CUSTOM_RUNTIMES: [&str; 3] = ["provided.al2023", "provided.al2", "provided"];
+
+/// A stack ready to serve.
+pub struct Stack {
+    pub config: ServerlessConfig,
+    pub lambda: Lambda,
+    pub http_api: HttpApi,
+}
+
+impl Stack {
+    pub fn new(config: ServerlessConfig, options: StackOptions) -> Result<Self, StackError> {
+        let mut settings = options.lambda;
+        settings.region = config.provider.region.clone();
+        let lambda = Lambda::new(settings);
+        let mut routes = RouteTable::default();
+        for function in &config.functions {
+            let error = |message: String| StackError::Function {
+                path: config.path.clone(),
+                function: function.key.clone(),
+                message,
+            };
+            let source = options
+                .code
+                .get(&function.key)
+                .cloned()
+                .unwrap_or(CodeSource::Artifact);
+            let code = match source {
+                CodeSource::Handler(handler) => Code::InProcess(handler),
+                CodeSource::Executable(path) => {
+                    check_runtime(function.runtime.as_deref()).map_err(&error)?;
+                    Code::Process(Arc::new(
+                        TaskRoot::from_executable(&path).map_err(|e| error(e.to_string()))?,
+                    ))
+                }
+                CodeSource::Artifact => {
+                    check_runtime(function.runtime.as_deref()).map_err(&error)?;
+                    let artifact = function.artifact.as_ref().ok_or_else(|| {
+                        error("no package.artifact: localcloud needs a zip or folder with a `bootstrap` to run".into())
+                    })?;
+                    Code::Process(Arc::new(
+                        TaskRoot::from_artifact(artifact).map_err(|e| error(e.to_string()))?,
+                    ))
+                }
+            };
+            lambda.add_function(FunctionSpec {
+                name: function.name.clone(),
+                handler: function.handler.clone(),
+                timeout: Duration::from_secs(function.timeout_seconds.into()),
+                memory_size_mb: function.memory_size_mb,
+                environment: function.environment.clone(),
+                max_concurrency: function.reserved_concurrency.map(|c| c as usize),
+                code,
+            });
+            for route in &function.http_api {
+                routes.add(route, function.name.clone());
+            }
+        }
+        let http_api = HttpApi::new(routes, lambda.clone());
+        Ok(Self {
+            config,
+            lambda,
+            http_api,
+        })
+    }
+
+    /// Binds the HTTP API on `127.0.0.1:port` and serves until `shutdown`.
+    pub async fn serve(
+        &self,
+        port: u16,
+        shutdown: CancellationToken,
+    ) -> Result<RunningStack, StackError> {
+        let listener = server::bind_loopback(port).await.map_err(StackError::Bind)?;
+        let addr = listener.local_addr().map_err(StackError::Bind)?;
+        let api = self.http_api.clone();
+        let handler = move |req| {
+            let api = api.clone();
+            async move { api.handle(req).await }
+        };
+        tokio::spawn(server::serve(listener, handler, shutdown.clone()));
+        Ok(RunningStack {
+            http_url: format!("http://{addr}"),
+            shutdown,
+        })
+    }
+
+    /// What `serverless deploy` prints: endpoints and functions.
+    pub fn describe(&self, http_url: &str) -> String {
+        let mut out = String::new();
+        let config = &self.config;
+        out.push_str(&format!(
+            "service: {}\nstage: {}\nregion: {} (localcloud)\n",
+            config.service, config.provider.stage, config.provider.region
+        ));
+        let routes: Vec<_> = config
+            .functions
+            .iter()
+            .flat_map(|f| f.http_api.iter())
+            .collect();
+        if !routes.is_empty() {
+            out.push_str("endpoints:\n");
+            for route in routes {
+                match route {
+                    HttpApiRoute::Route { method, path } => {
+                        let method = method.map_or("ANY", |m| m.as_str());
+                        out.push_str(&format!("  {method} - {http_url}{path}\n"));
+                    }
+                    HttpApiRoute::Default => out.push_str(&format!("  ANY - {http_url}/*\n")),
+                }
+            }
+        }
+        out.push_str("functions:\n");
+        for f in &config.functions {
+            out.push_str(&format!("  {}: {}\n", f.key, f.name));
+        }
+        out
+    }
+}
+
+/// A served stack; dropping it does not stop it, `stop` does.
+pub struct RunningStack {
+    pub http_url: String,
+    shutdown: CancellationToken,
+}
+
+impl RunningStack {
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn check_runtime(runtime: Option<&str>) -> Result<(), String> {
+    match runtime {
+        Some(r) if CUSTOM_RUNTIMES.contains(&r) => Ok(()),
+        Some(r) => Err(format!(
+            "runtime {r:?} cannot run in localcloud: use a custom runtime (provided.al2023) whose package has a `bootstrap`"
+        )),
+        None => Err("no runtime: set provider.runtime (provided.al2023)".into()),
+    }
+}
