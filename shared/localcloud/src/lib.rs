@@ -14,6 +14,7 @@
 //! localcloud knows nothing about the lessons: it serves whatever a
 //! `serverless.yml` describes.
 
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod http_api;
