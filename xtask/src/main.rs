@@ -1,1 +1,61 @@
-fn main() {}
+//! `cargo xtask`: the workshop runner.
+//!
+//! Plain Rust (clap + xshell), so it runs the same on every machine; it is
+//! the only entry point a learner or CI needs:
+//!
+//! ```text
+//! cargo xtask lesson step1 run        # boot localcloud, play the scenario, report
+//! cargo xtask lesson step1 up         # serve until Ctrl-C
+//! cargo xtask lesson step1 invoke '{"input": 1}'
+//! cargo xtask localcloud up --config path/to/serverless.yml
+//! cargo xtask bench step1
+//! cargo xtask ci                      # everything CI checks
+//! ```
+
+mod bench;
+mod ci;
+mod lesson;
+mod localcloud_cmd;
+mod paths;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "The serverless queue workshop runner",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run, serve or call one lesson (locally on localcloud, or any URL).
+    Lesson(lesson::LessonArgs),
+    /// Serve any serverless.yml with localcloud.
+    Localcloud(localcloud_cmd::LocalcloudArgs),
+    /// Measure localcloud side by side with a reference on this machine.
+    Bench(bench::BenchArgs),
+    /// Everything CI checks: fmt, clippy (warnings denied), all tests.
+    Ci(ci::CiArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lesson(args) => lesson::run(args),
+        Command::Localcloud(args) => localcloud_cmd::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Ci(args) => ci::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

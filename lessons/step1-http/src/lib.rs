@@ -11,6 +11,8 @@
 //! API Gateway event into an `http::Request` (and decodes a base64 body) and
 //! our `http::Response` back into what API Gateway expects.
 
+pub mod scenario;
+
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
 use lesson_kit::{ErrorBody, Job};
@@ -19,13 +21,18 @@ use lesson_kit::{ErrorBody, Job};
 pub fn respond(body: &[u8]) -> (StatusCode, String) {
     match Job::from_json_bytes(body) {
         Ok(job) => (StatusCode::OK, job.answer().to_json()),
-        Err(e) => (StatusCode::BAD_REQUEST, ErrorBody::new(e.to_string()).to_json()),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            ErrorBody::new(e.to_string()).to_json(),
+        ),
     }
 }
 
 /// The Lambda handler for `POST /`.
 pub async fn handler(request: Request) -> Result<Response<Body>, Error> {
     let (status, json) = respond(request.body().as_ref());
+    // One line per request in the function's log (CloudWatch on AWS).
+    lambda_http::tracing::info!("{} {json}", status.as_u16());
     let response = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")

@@ -31,16 +31,16 @@ pub struct ExactNumber {
 /// Why a JSON number is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
-    #[error("{0:?} is not a JSON number")]
+    #[error("is not a JSON number: {0:?}")]
     NotANumber(String),
-    #[error("the number has {0} characters; at most {MAX_NUMBER_CHARS} are accepted")]
+    #[error("has {0} characters; numbers of at most {MAX_NUMBER_CHARS} characters are accepted")]
     TooLong(usize),
     #[error(
-        "the number is too large: it does not fit in a 64-bit floating-point number (the largest is about 1.8e308)"
+        "is too large: it does not fit in a 64-bit floating-point number (the largest is about 1.8e308)"
     )]
     TooLarge,
     #[error(
-        "the number is too close to zero: a 64-bit floating-point number cannot hold it (the smallest is about 5e-324)"
+        "is too close to zero: a 64-bit floating-point number cannot hold it (the smallest is about 5e-324)"
     )]
     TooSmall,
 }
@@ -183,7 +183,9 @@ mod tests {
 
     #[test]
     fn only_the_json_grammar_is_a_number() {
-        for bad in ["", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x10", "NaN", "inf", "1 2"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x10", "NaN", "inf", "1 2",
+        ] {
             assert!(
                 matches!(ExactNumber::parse(bad), Err(NumberError::NotANumber(_))),
                 "{bad:?} must be refused"

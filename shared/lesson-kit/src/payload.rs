@@ -92,7 +92,7 @@ pub enum PayloadError {
     UnknownField { name: String },
     #[error("\"input\" must be a number, but it is {found}.{hint}")]
     InputNotANumber { found: JsonKind, hint: &'static str },
-    #[error("\"input\" is not usable: {0}.")]
+    #[error("\"input\" {0}.")]
     BadNumber(NumberError),
 }
 
@@ -228,7 +228,10 @@ mod tests {
     fn each_wrong_body_gets_its_own_error() {
         assert_eq!(error_of(b""), PayloadError::Empty);
         assert_eq!(error_of(b"  \n"), PayloadError::Empty);
-        assert_eq!(error_of(b"\xff\xfe"), PayloadError::NotUtf8 { valid_up_to: 0 });
+        assert_eq!(
+            error_of(b"\xff\xfe"),
+            PayloadError::NotUtf8 { valid_up_to: 0 }
+        );
         assert!(matches!(error_of(b"{"), PayloadError::InvalidJson { .. }));
         assert!(matches!(
             error_of(br#"{"input": 1} x"#),

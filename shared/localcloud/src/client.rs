@@ -59,7 +59,9 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Result<HttpAnswer, ClientError> {
-        let uri: Uri = url.parse().map_err(|_| ClientError::BadUrl(url.to_owned()))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| ClientError::BadUrl(url.to_owned()))?;
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
             return Err(ClientError::BadUrl(url.to_owned()));
         }
@@ -93,9 +95,18 @@ impl HttpClient {
     }
 
     /// `POST` with `Content-Type: application/json`, like the retrospective's curl.
-    pub async fn post_json(&self, url: &str, body: impl Into<Bytes>) -> Result<HttpAnswer, ClientError> {
-        self.send(Method::POST, url, &[("content-type", "application/json")], body)
-            .await
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: impl Into<Bytes>,
+    ) -> Result<HttpAnswer, ClientError> {
+        self.send(
+            Method::POST,
+            url,
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await
     }
 }
 

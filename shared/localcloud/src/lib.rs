@@ -20,5 +20,5 @@ pub mod config;
 pub mod http_api;
 pub mod lambda;
 pub mod server;
-pub mod stack;
 pub mod sqs;
+pub mod stack;

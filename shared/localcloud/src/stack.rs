@@ -121,7 +121,9 @@ impl Stack {
         port: u16,
         shutdown: CancellationToken,
     ) -> Result<RunningStack, StackError> {
-        let listener = server::bind_loopback(port).await.map_err(StackError::Bind)?;
+        let listener = server::bind_loopback(port)
+            .await
+            .map_err(StackError::Bind)?;
         let addr = listener.local_addr().map_err(StackError::Bind)?;
         let api = self.http_api.clone();
         let handler = move |req| {

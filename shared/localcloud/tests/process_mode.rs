@@ -80,7 +80,12 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
         let url = url.clone();
         async move {
             client
-                .send(http::Method::POST, &url, &[("content-type", "text/plain")], body)
+                .send(
+                    http::Method::POST,
+                    &url,
+                    &[("content-type", "text/plain")],
+                    body,
+                )
                 .await
                 .unwrap()
         }
@@ -98,8 +103,14 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
     assert!(lines.iter().any(|l| l == "handling hello"));
     assert!(lines.iter().any(|l| l.starts_with("START RequestId: ")));
     let report = lines.iter().find(|l| l.starts_with("REPORT")).unwrap();
-    assert!(report.contains("\tInit Duration: "), "first call is a cold start: {report}");
-    assert!(report.contains("\tMemory Size: 1024 MB\tMax Memory Used: "), "{report}");
+    assert!(
+        report.contains("\tInit Duration: "),
+        "first call is a cold start: {report}"
+    );
+    assert!(
+        report.contains("\tMemory Size: 1024 MB\tMax Memory Used: "),
+        "{report}"
+    );
 
     // Warm: no Init Duration.
     assert_eq!(post("again").await.status, 200);
@@ -109,22 +120,36 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
 
     // A timeout: 503, the log says so, and the next call is a cold start.
     let timed_out = post("sleep").await;
-    assert_eq!((timed_out.status.as_u16(), timed_out.body_text().as_str()), (503, r#"{"message":"Service Unavailable"}"#));
+    assert_eq!(
+        (timed_out.status.as_u16(), timed_out.body_text().as_str()),
+        (503, r#"{"message":"Service Unavailable"}"#)
+    );
     let lines = drain(&mut log_rx);
     assert!(
-        lines.iter().any(|l| l.ends_with("Task timed out after 1.00 seconds")),
+        lines
+            .iter()
+            .any(|l| l.ends_with("Task timed out after 1.00 seconds")),
         "{lines:#?}"
     );
     assert_eq!(post("after-timeout").await.status, 200);
     let lines = drain(&mut log_rx);
-    assert!(lines.iter().any(|l| l.contains("Init Duration")), "cold start after timeout: {lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("Init Duration")),
+        "cold start after timeout: {lines:#?}"
+    );
 
     // A crash: 500, logged as Runtime.ExitError, and the environment is replaced.
     let crashed = post("crash").await;
-    assert_eq!((crashed.status.as_u16(), crashed.body_text().as_str()), (500, r#"{"message":"Internal Server Error"}"#));
+    assert_eq!(
+        (crashed.status.as_u16(), crashed.body_text().as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
     let lines = drain(&mut log_rx);
     assert!(
-        lines.iter().any(|l| l.contains("Error: Runtime exited with error: exit status 3\nRuntime.ExitError")),
+        lines
+            .iter()
+            .any(|l| l
+                .contains("Error: Runtime exited with error: exit status 3\nRuntime.ExitError")),
         "{lines:#?}"
     );
     assert_eq!(post("after-crash").await.status, 200);
@@ -135,11 +160,11 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
     assert_eq!(post("still-serving").await.status, 200);
 
     // No route: API Gateway's 404.
-    let missing = client
-        .send(http::Method::GET, &url, &[], "")
-        .await
-        .unwrap();
-    assert_eq!((missing.status.as_u16(), missing.body_text().as_str()), (404, r#"{"message":"Not Found"}"#));
+    let missing = client.send(http::Method::GET, &url, &[], "").await.unwrap();
+    assert_eq!(
+        (missing.status.as_u16(), missing.body_text().as_str()),
+        (404, r#"{"message":"Not Found"}"#)
+    );
     running.stop();
     stack.lambda.stop_all();
 }
@@ -154,8 +179,14 @@ async fn a_function_without_a_runnable_runtime_is_refused_with_its_key() {
     )
     .unwrap();
     let config = ServerlessConfig::from_file(&path).unwrap();
-    let error = Stack::new(config, StackOptions::default()).err().unwrap().to_string();
-    assert!(error.contains("functions.api: runtime \"nodejs18.x\" cannot run in localcloud"), "{error}");
+    let error = Stack::new(config, StackOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("functions.api: runtime \"nodejs18.x\" cannot run in localcloud"),
+        "{error}"
+    );
 
     std::fs::write(
         &path,
@@ -163,6 +194,13 @@ async fn a_function_without_a_runnable_runtime_is_refused_with_its_key() {
     )
     .unwrap();
     let config = ServerlessConfig::from_file(&path).unwrap();
-    let error = Stack::new(config, StackOptions::default()).err().unwrap().to_string();
-    assert!(error.contains("functions.api:") && error.contains("missing.zip: the artifact does not exist"), "{error}");
+    let error = Stack::new(config, StackOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("functions.api:")
+            && error.contains("missing.zip: the artifact does not exist"),
+        "{error}"
+    );
 }

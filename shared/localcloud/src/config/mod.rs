@@ -90,7 +90,10 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpApiRoute {
     /// `method` is `None` for `*` (any method).
-    Route { method: Option<HttpMethod>, path: String },
+    Route {
+        method: Option<HttpMethod>,
+        path: String,
+    },
     /// `'*'`: the `$default` route, for every request no other route takes.
     Default,
 }

@@ -7,8 +7,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{
     Architecture, DEFAULT_MEMORY_MB, DEFAULT_REGION, DEFAULT_STAGE, DEFAULT_TIMEOUT_SECONDS,
@@ -16,7 +16,10 @@ use super::{
 };
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", expecting = "a serverless.yml mapping (service, provider, functions...)")]
+#[serde(
+    rename_all = "camelCase",
+    expecting = "a serverless.yml mapping (service, provider, functions...)"
+)]
 pub(super) struct RawConfig {
     service: Name,
     framework_version: Option<Scalar>,
@@ -95,11 +98,7 @@ impl RawConfig {
             stage: stage.clone(),
             timeout: p.timeout.map(|t| t.0),
             memory_size: p.memory_size.map(|m| m.0),
-            environment: p
-                .environment
-                .into_iter()
-                .map(|(k, v)| (k, v.0))
-                .collect(),
+            environment: p.environment.into_iter().map(|(k, v)| (k, v.0)).collect(),
         };
         let service_artifact = self.package.and_then(|p| p.artifact);
         let mut functions = Vec::new();
@@ -117,9 +116,7 @@ impl RawConfig {
                     .unwrap_or_else(|| format!("{}-{}-{}", self.service.0, stage, key)),
                 handler: f.handler,
                 runtime: f.runtime.or_else(|| provider.runtime.clone()),
-                architecture: f
-                    .architecture
-                    .map_or(provider.architecture, Into::into),
+                architecture: f.architecture.map_or(provider.architecture, Into::into),
                 timeout_seconds: f
                     .timeout
                     .map(|t| t.0)
@@ -190,7 +187,9 @@ macro_rules! checked_scalar {
                     fn visit_i64<E: de::Error>(self, n: i64) -> Result<$name, E> {
                         match u64::try_from(n) {
                             Ok(n) => self.visit_u64(n),
-                            Err(_) => Err(E::custom(format!("expected a positive number, got {n}"))),
+                            Err(_) => {
+                                Err(E::custom(format!("expected a positive number, got {n}")))
+                            }
                         }
                     }
                 }
@@ -343,7 +342,9 @@ impl<'de> Deserialize<'de> for RawEvent {
             ));
         };
         match kind.as_str() {
-            "httpApi" => parse_http_api(&value).map(RawEvent::HttpApi).map_err(de::Error::custom),
+            "httpApi" => parse_http_api(&value)
+                .map(RawEvent::HttpApi)
+                .map_err(de::Error::custom),
             "http" => Err(de::Error::custom(
                 "event type `http` (API Gateway REST API) is not supported by localcloud; use `httpApi` (HTTP API)",
             )),
@@ -369,7 +370,9 @@ fn parse_http_api(value: &serde_yaml_ng::Value) -> Result<HttpApiRoute, String> 
             let get = |k: &str| match m.get(k) {
                 Some(serde_yaml_ng::Value::String(s)) => Ok(s.clone()),
                 Some(_) => Err(format!("httpApi.{k} must be a string")),
-                None => Err(format!("httpApi needs `{k}` (e.g. {{method: POST, path: /}})")),
+                None => Err(format!(
+                    "httpApi needs `{k}` (e.g. {{method: POST, path: /}})"
+                )),
             };
             if let Some(other) = m
                 .keys()
@@ -419,7 +422,9 @@ fn check_route_path(path: &str) -> Result<(), String> {
                 None => name,
             };
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("httpApi path {path:?}: bad parameter name {name:?}"));
+                return Err(format!(
+                    "httpApi path {path:?}: bad parameter name {name:?}"
+                ));
             }
         } else if seg.contains(['{', '}']) {
             return Err(format!(

@@ -90,7 +90,10 @@ functions:
     assert_eq!(two.name, "custom-name");
     assert_eq!(two.timeout_seconds, 15);
     assert_eq!(
-        two.http_api.iter().map(|r| r.route_key()).collect::<Vec<_>>(),
+        two.http_api
+            .iter()
+            .map(|r| r.route_key())
+            .collect::<Vec<_>>(),
         ["GET /items/{id}", "$default"]
     );
     let keys: Vec<_> = config.functions.iter().map(|f| f.key.as_str()).collect();
@@ -151,7 +154,9 @@ fn bad_http_api_events_are_refused() {
     ] {
         let message = with_event(event);
         assert!(
-            message.contains(expected) && message.contains("functions.api.events") && message.contains("line 8"),
+            message.contains(expected)
+                && message.contains("functions.api.events")
+                && message.contains("line 8"),
             "{event}: {message}"
         );
     }
@@ -160,5 +165,9 @@ fn bad_http_api_events_are_refused() {
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let e = ServerlessConfig::from_file("/nope/serverless.yml").unwrap_err();
-    assert!(e.to_string().starts_with("/nope/serverless.yml: cannot read the file"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/nope/serverless.yml: cannot read the file"),
+        "{e}"
+    );
 }

@@ -32,7 +32,12 @@ pub fn build(input: &EventInput<'_>) -> Value {
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if name == http::header::COOKIE {
-            cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty()),
+            );
             continue;
         }
         headers
@@ -106,7 +111,10 @@ pub fn build(input: &EventInput<'_>) -> Value {
         };
         event.insert("body".into(), json!(body));
     }
-    event.insert("isBase64Encoded".into(), json!(!is_text && !input.body.is_empty()));
+    event.insert(
+        "isBase64Encoded".into(),
+        json!(!is_text && !input.body.is_empty()),
+    );
     Value::Object(event)
 }
 

@@ -24,7 +24,10 @@ pub fn gateway_error(status: StatusCode) -> Response<Full<Bytes>> {
         StatusCode::BAD_REQUEST => "Bad Request",
         _ => "Internal Server Error",
     };
-    json_response(status, serde_json::json!({ "message": message }).to_string())
+    json_response(
+        status,
+        serde_json::json!({ "message": message }).to_string(),
+    )
 }
 
 /// Maps the function's result bytes to the client's response.
@@ -51,7 +54,11 @@ fn try_map(result: &[u8]) -> Option<Response<Full<Bytes>>> {
         None | Some(Value::Null) => Bytes::new(),
         Some(Value::String(text)) => {
             if object.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
-                Bytes::from(base64::engine::general_purpose::STANDARD.decode(text).ok()?)
+                Bytes::from(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .ok()?,
+                )
             } else {
                 Bytes::from(text.clone())
             }
@@ -78,7 +85,9 @@ fn try_map(result: &[u8]) -> Option<Response<Full<Bytes>>> {
     if let Some(cookies) = object.get("cookies") {
         for cookie in cookies.as_array()? {
             let value = HeaderValue::from_str(cookie.as_str()?).ok()?;
-            response.headers_mut().append(http::header::SET_COOKIE, value);
+            response
+                .headers_mut()
+                .append(http::header::SET_COOKIE, value);
         }
     }
     Some(response)
@@ -97,7 +106,11 @@ mod tests {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_owned());
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&body).into_owned(), content_type)
+        (
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            content_type,
+        )
     }
 
     #[tokio::test]
@@ -106,7 +119,10 @@ mod tests {
             r#"{"statusCode":400,"headers":{"content-type":"application/json"},"body":"{\"message\":\"no\"}"}"#,
         )
         .await;
-        assert_eq!((status, body.as_str(), ct.as_deref()), (400, r#"{"message":"no"}"#, Some("application/json")));
+        assert_eq!(
+            (status, body.as_str(), ct.as_deref()),
+            (400, r#"{"message":"no"}"#, Some("application/json"))
+        );
         let (status, body, _) =
             map(r#"{"statusCode":200,"body":"aGk=","isBase64Encoded":true}"#).await;
         assert_eq!((status, body.as_str()), (200, "hi"));
@@ -116,7 +132,11 @@ mod tests {
     async fn other_json_is_a_200_json_body() {
         assert_eq!(
             map(r#"{"input":1,"output":2}"#).await,
-            (200, r#"{"input":1,"output":2}"#.into(), Some("application/json".into()))
+            (
+                200,
+                r#"{"input":1,"output":2}"#.into(),
+                Some("application/json".into())
+            )
         );
         assert_eq!(map(r#""Hello""#).await.1, "Hello");
     }
@@ -132,7 +152,11 @@ mod tests {
         ] {
             assert_eq!(
                 map(bad).await,
-                (500, r#"{"message":"Internal Server Error"}"#.into(), Some("application/json".into())),
+                (
+                    500,
+                    r#"{"message":"Internal Server Error"}"#.into(),
+                    Some("application/json".into())
+                ),
                 "{bad}"
             );
         }

@@ -117,15 +117,15 @@ fn split(path: &str) -> Vec<&str> {
 fn parse_path(path: &str) -> Vec<Segment> {
     split(path)
         .into_iter()
-        .map(|seg| {
-            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(name) => match name.strip_suffix('+') {
                     Some(name) => Segment::Greedy(name.to_owned()),
                     None => Segment::Param(name.to_owned()),
                 },
                 None => Segment::Literal(seg.to_owned()),
-            }
-        })
+            },
+        )
         .collect()
 }
 
@@ -211,9 +211,15 @@ mod tests {
             "ANY /items/{id}",
             "$default",
         ]);
-        assert_eq!(pick(&t, "GET", "/items/special").unwrap(), "GET /items/special");
+        assert_eq!(
+            pick(&t, "GET", "/items/special").unwrap(),
+            "GET /items/special"
+        );
         assert_eq!(pick(&t, "GET", "/items/7").unwrap(), "GET /items/{id} id=7");
-        assert_eq!(pick(&t, "POST", "/items/7").unwrap(), "ANY /items/{id} id=7");
+        assert_eq!(
+            pick(&t, "POST", "/items/7").unwrap(),
+            "ANY /items/{id} id=7"
+        );
         assert_eq!(
             pick(&t, "GET", "/items/7/parts/2").unwrap(),
             "ANY /items/{proxy+} proxy=7/parts/2"

@@ -19,7 +19,9 @@ pub struct TaskRoot {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
-    #[error("{path}: the artifact does not exist (build it first; for a Rust function: cargo lambda build --release)")]
+    #[error(
+        "{path}: the artifact does not exist (build it first; for a Rust function: cargo lambda build --release)"
+    )]
     Missing { path: PathBuf },
     #[error("{path}: cannot unpack the zip: {reason}")]
     BadZip { path: PathBuf, reason: String },
@@ -54,10 +56,12 @@ impl TaskRoot {
             .prefix("localcloud-task-")
             .tempdir()
             .map_err(io)?;
-        archive.extract(dir.path()).map_err(|e| ArtifactError::BadZip {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        archive
+            .extract(dir.path())
+            .map_err(|e| ArtifactError::BadZip {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
         let root = dir.path().to_owned();
         Self::from_dir(root, Some(dir), path)
     }

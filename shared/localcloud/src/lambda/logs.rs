@@ -107,9 +107,18 @@ mod tests {
             start_line(id),
             "START RequestId: 8f5d1a2c-0000-4000-8000-000000000001 Version: $LATEST"
         );
-        assert_eq!(end_line(id), "END RequestId: 8f5d1a2c-0000-4000-8000-000000000001");
         assert_eq!(
-            report_line(id, Duration::from_micros(12_341), 1024, Some(20), Some(Duration::from_micros(25_204))),
+            end_line(id),
+            "END RequestId: 8f5d1a2c-0000-4000-8000-000000000001"
+        );
+        assert_eq!(
+            report_line(
+                id,
+                Duration::from_micros(12_341),
+                1024,
+                Some(20),
+                Some(Duration::from_micros(25_204))
+            ),
             "REPORT RequestId: 8f5d1a2c-0000-4000-8000-000000000001\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 1024 MB\tMax Memory Used: 20 MB\tInit Duration: 25.20 ms"
         );
         assert_eq!(

@@ -178,7 +178,9 @@ pub enum InvokeError {
     #[error("Function not found: {0}")]
     FunctionNotFound(String),
     /// `RequestTooLargeException`: the 6 MB synchronous payload limit.
-    #[error("Request payload size ({0} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes).")]
+    #[error(
+        "Request payload size ({0} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."
+    )]
     RequestTooLarge(usize),
 }
 
@@ -345,17 +347,17 @@ impl Lambda {
             logs: settings.logs.clone(),
             clock: settings.clock,
         };
-        let outcome =
-            match tokio::time::timeout_at(deadline, handler.call(payload, context)).await {
-                Ok(Ok(result)) => Outcome::Success(result),
-                Ok(Err(e)) => Outcome::FunctionError {
-                    error_type: e.error_type,
-                    error_message: e.error_message,
-                },
-                Err(_) => Outcome::TimedOut {
-                    after: host.spec.timeout,
-                },
-            };
+        let outcome = match tokio::time::timeout_at(deadline, handler.call(payload, context)).await
+        {
+            Ok(Ok(result)) => Outcome::Success(result),
+            Ok(Err(e)) => Outcome::FunctionError {
+                error_type: e.error_type,
+                error_message: e.error_message,
+            },
+            Err(_) => Outcome::TimedOut {
+                after: host.spec.timeout,
+            },
+        };
         self.finish(host, &request_id, started, None, None);
         Invocation {
             request_id,
@@ -393,7 +395,11 @@ impl Lambda {
                     let started = Instant::now();
                     self.log(host, logs::start_line(&request_id));
                     let outcome = init_failure_outcome(&request_id, failure);
-                    if let Outcome::RuntimeFailure { error_message, error_type } = &outcome {
+                    if let Outcome::RuntimeFailure {
+                        error_message,
+                        error_type,
+                    } = &outcome
+                    {
                         self.log(host, format!("{error_message}\n{error_type}"));
                     }
                     self.finish(host, &request_id, started, None, None);
@@ -487,7 +493,8 @@ impl Lambda {
         let mut env = BTreeMap::new();
         // Lambda's reserved variables
         // (docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
-        let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        let host_path =
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
         for (k, v) in [
             ("PATH", host_path.as_str()),
             ("LANG", "en_US.UTF-8"),
@@ -521,7 +528,10 @@ impl Lambda {
             "LAMBDA_TASK_ROOT".into(),
             root.dir.to_string_lossy().into_owned(),
         );
-        env.insert("LAMBDA_RUNTIME_DIR".into(), root.dir.to_string_lossy().into_owned());
+        env.insert(
+            "LAMBDA_RUNTIME_DIR".into(),
+            root.dir.to_string_lossy().into_owned(),
+        );
         env.extend(settings.extra_environment.clone());
         env.extend(spec.environment.clone());
         ProcessSpec {
@@ -580,22 +590,20 @@ fn exit_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
 
 fn init_failure_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
     match failure {
-        EnvFailure::InitError { error_type, body } => {
-            match function_error(error_type, &body) {
-                Outcome::FunctionError {
-                    error_type,
-                    error_message,
-                } => Outcome::RuntimeFailure {
-                    error_type: if error_type == "Unhandled" {
-                        "Runtime.InitError".into()
-                    } else {
-                        error_type
-                    },
-                    error_message,
+        EnvFailure::InitError { error_type, body } => match function_error(error_type, &body) {
+            Outcome::FunctionError {
+                error_type,
+                error_message,
+            } => Outcome::RuntimeFailure {
+                error_type: if error_type == "Unhandled" {
+                    "Runtime.InitError".into()
+                } else {
+                    error_type
                 },
-                other => other,
-            }
-        }
+                error_message,
+            },
+            other => other,
+        },
         EnvFailure::InitTimedOut => Outcome::RuntimeFailure {
             error_type: "Runtime.InitError".into(),
             error_message: format!(

@@ -116,17 +116,20 @@ impl ProcessEnvironment {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(|e| {
-            EnvFailure::Exited(format!(
-                "cannot start {}: {e}",
-                spec.bootstrap.display()
-            ))
+            EnvFailure::Exited(format!("cannot start {}: {e}", spec.bootstrap.display()))
         })?;
         let pid = child.id();
 
         // The function's own output goes to its log stream, line by line.
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
         ]
         .into_iter()
         .flatten()
@@ -237,4 +240,3 @@ async fn wait_exit(exited: &mut watch::Receiver<Option<String>>) -> String {
         Err(_) => "the process is gone".to_owned(),
     }
 }
-

@@ -211,7 +211,10 @@ fn error_type_header(request: &Request<Incoming>) -> Option<String> {
 }
 
 async fn read_body(request: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>>> {
-    match Limited::new(request.into_body(), MAX_PAYLOAD_BYTES).collect().await {
+    match Limited::new(request.into_body(), MAX_PAYLOAD_BYTES)
+        .collect()
+        .await
+    {
         Ok(body) => Ok(body.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(error_response(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,0 +1,362 @@
+//! `cargo xtask lesson <step> <action>`: each lesson, run the way a learner
+//! meets it. `run` plays the lesson's scenario against a fresh localcloud and
+//! reports; `up` serves until Ctrl-C; `invoke` is the retrospective's curl.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use localcloud::client::HttpClient;
+use localcloud::config::ServerlessConfig;
+use localcloud::lambda::LambdaSettings;
+use localcloud::lambda::logs::{LogLine, Logs};
+use localcloud::server::CancellationToken;
+use localcloud::stack::{CodeSource, Stack, StackOptions};
+use tokio::sync::broadcast;
+
+use crate::paths;
+
+#[derive(Args)]
+pub struct LessonArgs {
+    /// Which lesson.
+    pub lesson: LessonId,
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LessonId {
+    /// HTTP API -> Lambda: validate {"input": <number>}, answer input + 1.
+    Step1,
+}
+
+#[derive(Subcommand)]
+pub enum Action {
+    /// Build, boot localcloud from the lesson's serverless.yml, send the
+    /// lesson's requests, print what comes back; exits 0 only if every answer
+    /// is right.
+    Run,
+    /// Boot localcloud and serve the lesson until Ctrl-C.
+    Up {
+        /// Port of the HTTP API on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// POST a JSON body to the lesson's endpoint and print status and body.
+    Invoke {
+        /// The JSON body, e.g. '{"input": 1}' (single quotes keep the shell off it).
+        body: String,
+        /// Where to send it; default: the local endpoint of `up`.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+/// What the runner knows about a lesson.
+pub struct Lesson {
+    pub name: &'static str,
+    pub dir: &'static str,
+    pub package: &'static str,
+    /// Function key in serverless.yml -> cargo binary name.
+    pub binaries: &'static [(&'static str, &'static str)],
+    /// The path `invoke` posts to.
+    pub invoke_path: &'static str,
+}
+
+impl LessonId {
+    pub fn lesson(self) -> Lesson {
+        match self {
+            LessonId::Step1 => Lesson {
+                name: "step1",
+                dir: "lessons/step1-http",
+                package: "step1-http",
+                binaries: &[("api", "step1-api")],
+                invoke_path: "/",
+            },
+        }
+    }
+}
+
+impl Lesson {
+    pub fn serverless_yml(&self) -> PathBuf {
+        paths::root().join(self.dir).join("serverless.yml")
+    }
+
+    /// `cargo build` of the lesson's Lambda binaries (no cargo-lambda needed locally).
+    pub fn build(&self, release: bool) -> Result<()> {
+        let sh = xshell::Shell::new()?;
+        sh.change_dir(paths::root());
+        let package = self.package;
+        let release = release.then_some("--release");
+        eprintln!(
+            "Building the {} Lambda binaries (cargo build)...",
+            self.name
+        );
+        xshell::cmd!(
+            sh,
+            "cargo build --quiet --package {package} --bins {release...}"
+        )
+        .run()
+        .with_context(|| format!("building {package} failed"))?;
+        Ok(())
+    }
+
+    /// The stack of this lesson, its functions run from the fresh binaries.
+    pub fn stack(&self, lambda: LambdaSettings, release: bool) -> Result<Stack> {
+        let config = ServerlessConfig::from_file(self.serverless_yml())?;
+        let profile = if release { "release" } else { "debug" };
+        let code: BTreeMap<String, CodeSource> = self
+            .binaries
+            .iter()
+            .map(|(key, bin)| {
+                let path = paths::target_dir().join(profile).join(bin);
+                (key.to_string(), CodeSource::Executable(path))
+            })
+            .collect();
+        Ok(Stack::new(config, StackOptions { code, lambda })?)
+    }
+}
+
+pub fn run(args: LessonArgs) -> Result<ExitCode> {
+    let lesson = args.lesson.lesson();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match args.action {
+        Action::Run => {
+            lesson.build(false)?;
+            runtime.block_on(run_scenario(&lesson))
+        }
+        Action::Up { port } => {
+            lesson.build(false)?;
+            runtime.block_on(up(&lesson, port))
+        }
+        Action::Invoke { body, url } => runtime.block_on(invoke(&lesson, &body, url)),
+    }
+}
+
+async fn up(lesson: &Lesson, port: u16) -> Result<ExitCode> {
+    let stack = lesson.stack(with_logs(Logs::new(true)), false)?;
+    let shutdown = CancellationToken::new();
+    let running = stack.serve(port, shutdown.clone()).await?;
+    println!("{}", stack.describe(&running.http_url));
+    println!(
+        "Try: curl -X POST --header 'Content-type: application/json' --data-raw '{{ \"input\": 1 }}' {}{}",
+        running.http_url, lesson.invoke_path
+    );
+    println!("Serving; Ctrl-C stops.");
+    tokio::signal::ctrl_c().await?;
+    running.stop();
+    stack.lambda.stop_all();
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn invoke(lesson: &Lesson, body: &str, url: Option<String>) -> Result<ExitCode> {
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
+        bail!("the body is not JSON ({e}); pass it in single quotes, e.g. '{{\"input\": 1}}'");
+    }
+    let url = url.unwrap_or_else(|| format!("http://127.0.0.1:3000{}", lesson.invoke_path));
+    let answer = HttpClient::new()
+        .post_json(&url, body.to_owned())
+        .await
+        .with_context(|| {
+            format!(
+                "is the lesson running? start it with `cargo xtask lesson {} up`",
+                lesson.name
+            )
+        })?;
+    println!("POST {url}\n{body}");
+    println!("-> {}\n{}", answer.status, answer.body_text());
+    Ok(if answer.status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn with_logs(logs: Logs) -> LambdaSettings {
+    LambdaSettings {
+        logs,
+        ..Default::default()
+    }
+}
+
+/// One request of a scenario and what came back.
+pub struct Exchange {
+    pub what: &'static str,
+    pub request: String,
+    pub status: u16,
+    pub body: String,
+    pub ok: bool,
+    pub logs: Vec<String>,
+}
+
+async fn run_scenario(lesson: &Lesson) -> Result<ExitCode> {
+    let logs = Logs::new(false);
+    let mut log_rx = logs.subscribe();
+    let stack = lesson.stack(with_logs(logs), false)?;
+    let running = stack.serve(0, CancellationToken::new()).await?;
+    let url = format!("{}{}", running.http_url, lesson.invoke_path);
+    let exchanges = play_step1(&url, &mut log_rx).await?;
+    running.stop();
+    stack.lambda.stop_all();
+    print!("{}", render_report(&url, &exchanges));
+    Ok(if exchanges.iter().all(|e| e.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Plays step 1's scenario against `url`.
+pub async fn play_step1(
+    url: &str,
+    log_rx: &mut broadcast::Receiver<LogLine>,
+) -> Result<Vec<Exchange>> {
+    let client = HttpClient::new();
+    let mut exchanges = Vec::new();
+    for check in step1_http::scenario::SCENARIO {
+        let answer = client.post_json(url, check.body).await?;
+        let body = answer.body_text();
+        let ok = answer.status.as_u16() == check.status
+            && match check.answer {
+                Some(expected) => body == expected,
+                None => is_error_message(&body),
+            };
+        exchanges.push(Exchange {
+            what: check.what,
+            request: check.body.to_owned(),
+            status: answer.status.as_u16(),
+            body,
+            ok,
+            logs: drain(log_rx).await,
+        });
+    }
+    Ok(exchanges)
+}
+
+/// `{"message": "<text>"}` and nothing else.
+fn is_error_message(body: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(o)) => {
+            o.len() == 1
+                && o.get("message")
+                    .is_some_and(|m| m.as_str().is_some_and(|s| !s.is_empty()))
+        }
+        _ => false,
+    }
+}
+
+/// The log lines of the request just answered. A process's own output
+/// comes through a pipe and may trail the answer by a moment, so this reads
+/// until the stream has been quiet for 50 ms.
+async fn drain(rx: &mut broadcast::Receiver<LogLine>) -> Vec<String> {
+    let mut lines = Vec::new();
+    while let Ok(Ok(line)) =
+        tokio::time::timeout(std::time::Duration::from_millis(50), rx.recv()).await
+    {
+        lines.push(line.text);
+    }
+    lines
+}
+
+/// The report a learner reads.
+pub fn render_report(url: &str, exchanges: &[Exchange]) -> String {
+    let mut out = String::new();
+    for e in exchanges {
+        out.push_str(&format!("── {}\n", e.what));
+        out.push_str(&format!("POST {url}  {}\n", e.request));
+        out.push_str(&format!(
+            "{} {}  {}\n",
+            if e.ok { "✓" } else { "✗" },
+            e.status,
+            e.body
+        ));
+        for line in &e.logs {
+            for part in line.lines() {
+                out.push_str(&format!("   │ {part}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    let passed = exchanges.iter().filter(|e| e.ok).count();
+    out.push_str(&format!(
+        "{passed} of {} answers are as the contract says.\n",
+        exchanges.len()
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use bytes::Bytes;
+    use localcloud::lambda::{HandlerError, InvokeContext};
+    use std::sync::Arc;
+
+    /// Step 1's logic behind localcloud's HTTP API, in process: the event is
+    /// read the way lambda_http reads it (body, base64) and the answer is a
+    /// payload-2.0 response object.
+    async fn step1_in_process(event: Bytes, context: InvokeContext) -> Result<Bytes, HandlerError> {
+        let event: serde_json::Value =
+            serde_json::from_slice(&event).map_err(|e| HandlerError {
+                error_type: "Runtime.InvalidEvent".into(),
+                error_message: e.to_string(),
+            })?;
+        let body = event["body"].as_str().unwrap_or_default();
+        let body = if event["isBase64Encoded"] == true {
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap_or_default()
+        } else {
+            body.as_bytes().to_vec()
+        };
+        let (status, json) = step1_http::respond(&body);
+        context.log(format!("answered {}", status.as_u16()));
+        let response = serde_json::json!({
+            "statusCode": status.as_u16(),
+            "headers": {"content-type": "application/json"},
+            "body": json,
+            "isBase64Encoded": false,
+        });
+        Ok(Bytes::from(response.to_string()))
+    }
+
+    #[tokio::test]
+    async fn the_step1_run_report() {
+        let logs = Logs::new(false);
+        let mut log_rx = logs.subscribe();
+        let config =
+            ServerlessConfig::from_file(LessonId::Step1.lesson().serverless_yml()).unwrap();
+        let mut code = BTreeMap::new();
+        code.insert(
+            "api".to_owned(),
+            CodeSource::Handler(Arc::new(step1_in_process)),
+        );
+        let stack = Stack::new(
+            config,
+            StackOptions {
+                code,
+                lambda: LambdaSettings {
+                    logs,
+                    ..Default::default()
+                },
+            },
+        )
+        .unwrap();
+        let running = stack.serve(0, CancellationToken::new()).await.unwrap();
+        let url = format!("{}/", running.http_url);
+        let exchanges = play_step1(&url, &mut log_rx).await.unwrap();
+        running.stop();
+        assert!(exchanges.iter().all(|e| e.ok));
+        let report = render_report("http://127.0.0.1:PORT/", &exchanges);
+        insta::with_settings!({filters => vec![
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[request-id]"),
+            (r"\d+\.\d\d ms", "[duration] ms"),
+            (r"Billed Duration: \d+ ms", "Billed Duration: [billed] ms"),
+        ]}, {
+            insta::assert_snapshot!(report);
+        });
+    }
+}
