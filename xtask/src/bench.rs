@@ -32,6 +32,11 @@ pub struct BenchArgs {
     /// Seconds measured per contender (after a 1 s warm-up).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Most Lambda execution environments (processes) localcloud may start.
+    /// On 2 cores more processes only add context switches (8 and 32 measure
+    /// within noise of each other).
+    #[arg(long, default_value_t = 8)]
+    environments: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,19 +52,20 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         sh.change_dir(crate::paths::root());
         let connections = args.connections.to_string();
         let seconds = args.seconds.to_string();
+        let environments = args.environments.to_string();
         let target = match args.target {
             BenchTarget::Step1 => "step1",
         };
         eprintln!("Building xtask in release mode for the benchmark...");
         xshell::cmd!(
             sh,
-            "cargo run --quiet --release --package xtask -- bench {target} --connections {connections} --seconds {seconds}"
+            "cargo run --quiet --release --package xtask -- bench {target} --connections {connections} --seconds {seconds} --environments {environments}"
         )
         .run()?;
         return Ok(ExitCode::SUCCESS);
     }
-    if args.connections == 0 || args.seconds == 0 {
-        bail!("--connections and --seconds must be at least 1");
+    if args.connections == 0 || args.seconds == 0 || args.environments == 0 {
+        bail!("--connections, --seconds and --environments must be at least 1");
     }
     match args.target {
         BenchTarget::Step1 => {
@@ -92,15 +98,20 @@ async fn bench_step1(lesson: &crate::lesson::Lesson, args: &BenchArgs) -> Result
         shutdown.clone(),
     ));
 
-    // One environment per connection, as Lambda would scale out.
     let settings = LambdaSettings {
         logs: Logs::new(false),
-        default_max_concurrency: args.connections,
+        default_max_concurrency: args.environments,
         ..Default::default()
     };
+
     let stack = lesson.stack(settings, true)?;
     let running = stack.serve(0, shutdown.clone()).await?;
     let local_url = format!("{}/", running.http_url);
+
+    // The emulator's own cost: the same stack with the handler in process.
+    let in_process = lesson.stack_in_process(Logs::new(false))?;
+    let in_process_running = in_process.serve(0, shutdown.clone()).await?;
+    let in_process_url = format!("{}/", in_process_running.http_url);
 
     let duration = Duration::from_secs(args.seconds);
     println!(
@@ -113,12 +124,14 @@ async fn bench_step1(lesson: &crate::lesson::Lesson, args: &BenchArgs) -> Result
     for (name, url) in [
         ("bare hyper server (limit)", &bare_url),
         ("localcloud, process mode", &local_url),
+        ("localcloud, in-process handler", &in_process_url),
     ] {
         load(url, &body, args.connections, Duration::from_secs(1)).await?;
         let stats = load(url, &body, args.connections, duration).await?;
         rows.push((name, stats));
     }
     running.stop();
+    in_process_running.stop();
     shutdown.cancel();
     stack.lambda.stop_all();
 

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use base64::Engine;
+use bytes::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
 use localcloud::client::HttpClient;
 use localcloud::config::ServerlessConfig;
-use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::{LogLine, Logs};
+use localcloud::lambda::{HandlerError, InvokeContext, LambdaSettings};
 use localcloud::server::CancellationToken;
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 use tokio::sync::broadcast;
@@ -82,6 +84,23 @@ impl LessonId {
 impl Lesson {
     pub fn serverless_yml(&self) -> PathBuf {
         paths::root().join(self.dir).join("serverless.yml")
+    }
+
+    /// The lesson's stack with step 1's logic run in process (tests, benchmarks).
+    pub fn stack_in_process(&self, logs: Logs) -> Result<Stack> {
+        let config = ServerlessConfig::from_file(self.serverless_yml())?;
+        let mut code = BTreeMap::new();
+        code.insert(
+            "api".to_owned(),
+            CodeSource::Handler(std::sync::Arc::new(step1_in_process)),
+        );
+        Ok(Stack::new(
+            config,
+            StackOptions {
+                code,
+                lambda: with_logs(logs),
+            },
+        )?)
     }
 
     /// `cargo build` of the lesson's Lambda binaries (no cargo-lambda needed locally).
@@ -287,41 +306,36 @@ pub fn render_report(url: &str, exchanges: &[Exchange]) -> String {
     out
 }
 
+/// Step 1's logic behind localcloud's HTTP API, in process: the event is
+/// read the way lambda_http reads it (body, base64) and the answer is a
+/// payload-2.0 response object.
+pub async fn step1_in_process(event: Bytes, context: InvokeContext) -> Result<Bytes, HandlerError> {
+    let event: serde_json::Value = serde_json::from_slice(&event).map_err(|e| HandlerError {
+        error_type: "Runtime.InvalidEvent".into(),
+        error_message: e.to_string(),
+    })?;
+    let body = event["body"].as_str().unwrap_or_default();
+    let body = if event["isBase64Encoded"] == true {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap_or_default()
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let (status, json) = step1_http::respond(&body);
+    context.log(format!("answered {}", status.as_u16()));
+    let response = serde_json::json!({
+        "statusCode": status.as_u16(),
+        "headers": {"content-type": "application/json"},
+        "body": json,
+        "isBase64Encoded": false,
+    });
+    Ok(Bytes::from(response.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-    use bytes::Bytes;
-    use localcloud::lambda::{HandlerError, InvokeContext};
-    use std::sync::Arc;
-
-    /// Step 1's logic behind localcloud's HTTP API, in process: the event is
-    /// read the way lambda_http reads it (body, base64) and the answer is a
-    /// payload-2.0 response object.
-    async fn step1_in_process(event: Bytes, context: InvokeContext) -> Result<Bytes, HandlerError> {
-        let event: serde_json::Value =
-            serde_json::from_slice(&event).map_err(|e| HandlerError {
-                error_type: "Runtime.InvalidEvent".into(),
-                error_message: e.to_string(),
-            })?;
-        let body = event["body"].as_str().unwrap_or_default();
-        let body = if event["isBase64Encoded"] == true {
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .unwrap_or_default()
-        } else {
-            body.as_bytes().to_vec()
-        };
-        let (status, json) = step1_http::respond(&body);
-        context.log(format!("answered {}", status.as_u16()));
-        let response = serde_json::json!({
-            "statusCode": status.as_u16(),
-            "headers": {"content-type": "application/json"},
-            "body": json,
-            "isBase64Encoded": false,
-        });
-        Ok(Bytes::from(response.to_string()))
-    }
 
     #[tokio::test]
     async fn the_step1_run_report() {

@@ -36,7 +36,7 @@ pub enum NumberError {
     #[error("has {0} characters; numbers of at most {MAX_NUMBER_CHARS} characters are accepted")]
     TooLong(usize),
     #[error(
-        "is too large: it does not fit in a 64-bit floating-point number (the largest is about 1.8e308)"
+        "is out of range: it does not fit in a 64-bit floating-point number (at most about ±1.8e308)"
     )]
     TooLarge,
     #[error(
