@@ -341,24 +341,7 @@ mod tests {
     async fn the_step1_run_report() {
         let logs = Logs::new(false);
         let mut log_rx = logs.subscribe();
-        let config =
-            ServerlessConfig::from_file(LessonId::Step1.lesson().serverless_yml()).unwrap();
-        let mut code = BTreeMap::new();
-        code.insert(
-            "api".to_owned(),
-            CodeSource::Handler(Arc::new(step1_in_process)),
-        );
-        let stack = Stack::new(
-            config,
-            StackOptions {
-                code,
-                lambda: LambdaSettings {
-                    logs,
-                    ..Default::default()
-                },
-            },
-        )
-        .unwrap();
+        let stack = LessonId::Step1.lesson().stack_in_process(logs).unwrap();
         let running = stack.serve(0, CancellationToken::new()).await.unwrap();
         let url = format!("{}/", running.http_url);
         let exchanges = play_step1(&url, &mut log_rx).await.unwrap();
