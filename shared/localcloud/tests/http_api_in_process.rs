@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use localcloud::clock::Clock;
 use localcloud::config::ServerlessConfig;
+use localcloud::lambda::logs::Logs;
 use localcloud::lambda::{Handler, HandlerError, InvokeContext, LambdaSettings};
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 
@@ -29,6 +30,11 @@ functions:
     timeout: 6
     events:
       - httpApi: 'POST /slow'
+  slower:
+    handler: bootstrap
+    timeout: 60
+    events:
+      - httpApi: 'POST /slower'
   failing:
     handler: bootstrap
     events:
@@ -43,8 +49,9 @@ fn stack() -> Stack {
             serde_json::json!({"statusCode": 200, "body": body}).to_string(),
         ))
     };
-    let slow = |_: Bytes, _: InvokeContext| async move {
-        tokio::time::sleep(Duration::from_secs(15)).await;
+    let slow = |_: Bytes, context: InvokeContext| async move {
+        tokio::time::sleep(Duration::from_secs(45)).await;
+        context.log("finished after 45 s");
         Ok(Bytes::from_static(b"{}"))
     };
     let failing = |_: Bytes, _: InvokeContext| async move {
@@ -54,9 +61,11 @@ fn stack() -> Stack {
         })
     };
     let mut code: BTreeMap<String, CodeSource> = BTreeMap::new();
-    let handlers: [(&str, Arc<dyn Handler>); 3] = [
+    let slow: Arc<dyn Handler> = Arc::new(slow);
+    let handlers: [(&str, Arc<dyn Handler>); 4] = [
         ("echo", Arc::new(echo)),
-        ("slow", Arc::new(slow)),
+        ("slow", slow.clone()),
+        ("slower", slow),
         ("failing", Arc::new(failing)),
     ];
     for (key, handler) in handlers {
@@ -64,6 +73,7 @@ fn stack() -> Stack {
     }
     let lambda = LambdaSettings {
         clock: Clock::starting_at(1_767_225_600_000),
+        logs: Logs::new(false),
         ..Default::default()
     };
     Stack::new(config, StackOptions { code, lambda }).unwrap()
@@ -111,7 +121,7 @@ async fn a_binary_body_is_base64_encoded() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_function_timeout_is_503_after_exactly_the_timeout() {
+async fn a_function_timeout_is_a_500_after_exactly_the_function_timeout() {
     let stack = stack();
     let started = tokio::time::Instant::now();
     let request = http::Request::post("/slow")
@@ -119,9 +129,32 @@ async fn a_function_timeout_is_503_after_exactly_the_timeout() {
         .unwrap();
     assert_eq!(
         call(&stack, request).await,
-        (503, r#"{"message":"Service Unavailable"}"#.into())
+        (500, r#"{"message":"Internal Server Error"}"#.into())
     );
     assert_eq!(started.elapsed(), Duration::from_secs(6));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_30_s_integration_timeout_is_a_503_and_the_function_runs_on() {
+    let stack = stack();
+    let mut logs = stack.lambda.logs().subscribe();
+    let started = tokio::time::Instant::now();
+    let request = http::Request::post("/slower")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    assert_eq!(
+        call(&stack, request).await,
+        (503, r#"{"message":"Service Unavailable"}"#.into())
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    // The client has its answer; the function finishes at 45 s all the same.
+    loop {
+        let line = logs.recv().await.unwrap();
+        if line.text == "finished after 45 s" {
+            break;
+        }
+    }
+    assert_eq!(started.elapsed(), Duration::from_secs(45));
 }
 
 #[tokio::test(start_paused = true)]

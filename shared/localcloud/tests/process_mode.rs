@@ -118,11 +118,12 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
     let report = lines.iter().find(|l| l.starts_with("REPORT")).unwrap();
     assert!(!report.contains("Init Duration"), "{report}");
 
-    // A timeout: 503, the log says so, and the next call is a cold start.
+    // A timeout: a function error for API Gateway (500), the log says so,
+    // and the next call is a cold start.
     let timed_out = post("sleep").await;
     assert_eq!(
         (timed_out.status.as_u16(), timed_out.body_text().as_str()),
-        (503, r#"{"message":"Service Unavailable"}"#)
+        (500, r#"{"message":"Internal Server Error"}"#)
     );
     let lines = drain(&mut log_rx);
     assert!(

@@ -9,8 +9,13 @@
 //! - it becomes a payload-2.0 event ([`event`]) and the route's function is invoked;
 //! - the result is mapped back ([`response`]): an object with `statusCode` is
 //!   used as given; other valid JSON is sent as `200 application/json`;
-//! - a function error or an unusable result -> `500 {"message":"Internal Server Error"}`;
-//!   a function timeout or the 30-second integration limit -> `503 {"message":"Service Unavailable"}`.
+//! - a function error, a function timeout or an unusable result ->
+//!   `500 {"message":"Internal Server Error"}`: a Lambda that times out
+//!   answers the invoke with a function error (`Sandbox.Timedout`), which
+//!   HTTP API maps like any other;
+//! - the integration timeout (30 s, the `TimeoutInMillis: 30000` that
+//!   `osls package` writes for every `httpApi` route) ->
+//!   `503 {"message":"Service Unavailable"}`, while the function runs on.
 
 pub mod event;
 pub mod response;
@@ -135,10 +140,9 @@ impl HttpApi {
             }
             Ok(Ok(Ok(Invocation { outcome, .. }))) => match outcome {
                 Outcome::Success(result) => response::from_function_result(&result),
-                Outcome::TimedOut { .. } => {
-                    response::gateway_error(StatusCode::SERVICE_UNAVAILABLE)
-                }
-                Outcome::FunctionError { .. } | Outcome::RuntimeFailure { .. } => {
+                Outcome::TimedOut { .. }
+                | Outcome::FunctionError { .. }
+                | Outcome::RuntimeFailure { .. } => {
                     response::gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             },
