@@ -114,10 +114,11 @@ impl HttpApiRoute {
 /// Why a `serverless.yml` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read the file: {source}")]
+    /// The I/O error is in the message (not a `source`), so chains print it once.
+    #[error("{path}: cannot read the file: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A YAML or schema error; `message` names the key and the line.
     #[error("{path}: {message}")]
@@ -128,9 +129,9 @@ impl ServerlessConfig {
     /// Reads and checks a `serverless.yml`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Self::from_str_at(&text, path)
     }

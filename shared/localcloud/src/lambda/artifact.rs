@@ -27,10 +27,10 @@ pub enum ArtifactError {
     BadZip { path: PathBuf, reason: String },
     #[error("{path}: no executable `bootstrap` at the root of the package")]
     NoBootstrap { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -43,9 +43,9 @@ impl TaskRoot {
         if meta.is_dir() {
             return Self::from_dir(path.to_owned(), None, path);
         }
-        let io = |source| ArtifactError::Io {
+        let io = |error| ArtifactError::Io {
             path: path.to_owned(),
-            source,
+            error,
         };
         let file = std::fs::File::open(path).map_err(io)?;
         let mut archive = zip::ZipArchive::new(file).map_err(|e| ArtifactError::BadZip {
@@ -96,9 +96,9 @@ impl TaskRoot {
                 path: artifact.to_owned(),
             });
         }
-        make_executable(&bootstrap).map_err(|source| ArtifactError::Io {
+        make_executable(&bootstrap).map_err(|error| ArtifactError::Io {
             path: bootstrap.clone(),
-            source,
+            error,
         })?;
         Ok(Self {
             dir,

@@ -1,0 +1,167 @@
+//! The xtask binary as a user runs it: `localcloud up` serving a bootstrap
+//! that is not Rust, and the one-line errors for the usual mistakes.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A service whose only function is the Python runtime of localcloud's tests,
+/// as a folder artifact.
+fn python_service(dir: &Path) -> std::path::PathBuf {
+    let package = dir.join("package");
+    std::fs::create_dir(&package).unwrap();
+    let bootstrap = package.join("bootstrap");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/localcloud/tests/fixtures/python-bootstrap.py"),
+        &bootstrap,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.join("serverless.yml");
+    std::fs::write(
+        &config,
+        "service: py\nprovider:\n  name: aws\n  runtime: provided.al2023\nfunctions:\n  hello:\n    handler: bootstrap\n    package:\n      artifact: package\n    events:\n      - httpApi: 'POST /hello'\n",
+    )
+    .unwrap();
+    config
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// POSTs with a bare HTTP/1.1 request over std's TcpStream (no client crate needed).
+fn post(port: u16, path: &str, body: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+#[test]
+fn localcloud_up_serves_a_python_bootstrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = python_service(dir.path());
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["localcloud", "up", "--config"])
+        .arg(&config)
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let answer = loop {
+        match post(port, "/hello", "from-cli") {
+            Ok(answer) => break answer,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("localcloud up did not start: {e}"),
+        }
+    };
+    // Ctrl-C, as a user would stop it; it exits and takes its processes along.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("python says from-cli via POST /hello as py-dev-hello"),
+        "{answer}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("POST - http://127.0.0.1:{port}/hello")),
+        "{stdout}"
+    );
+    assert!(output.status.success());
+}
+
+#[test]
+fn usual_mistakes_get_one_line_errors() {
+    let unknown_lesson = xtask(&["lesson", "step9", "run"]);
+    assert_eq!(unknown_lesson.status.code(), Some(2));
+    assert!(
+        stderr(&unknown_lesson).contains("invalid value 'step9'"),
+        "{}",
+        stderr(&unknown_lesson)
+    );
+
+    let missing = xtask(&["localcloud", "up", "--config", "/no/such/serverless.yml"]);
+    assert_eq!(
+        stderr(&missing).trim(),
+        "error: /no/such/serverless.yml: cannot read the file: No such file or directory (os error 2)"
+    );
+
+    let not_json = xtask(&["lesson", "step1", "invoke", "input=1"]);
+    assert!(!not_json.status.success());
+    assert!(
+        stderr(&not_json)
+            .trim()
+            .starts_with("error: the body is not JSON"),
+        "{}",
+        stderr(&not_json)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = python_service(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let in_use = xtask(&[
+        "localcloud",
+        "up",
+        "--config",
+        config.to_str().unwrap(),
+        "--port",
+        &port,
+    ]);
+    assert_eq!(
+        stderr(&in_use).trim(),
+        format!(
+            "error: port {port} on 127.0.0.1 is already in use: stop what runs there or pick another port"
+        )
+    );
+
+    let bad_bootstrap = xtask(&[
+        "localcloud",
+        "up",
+        "--config",
+        config.to_str().unwrap(),
+        "--bootstrap",
+        "nokey",
+    ]);
+    assert!(
+        stderr(&bad_bootstrap).contains("must be KEY=PATH"),
+        "{}",
+        stderr(&bad_bootstrap)
+    );
+}
