@@ -1,0 +1,516 @@
+//! Message operations: SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
+//! ChangeMessageVisibility(Batch).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::{Duration, Instant};
+
+use super::{BatchResultErrorEntry, check_batch_ids, in_range};
+use crate::sqs::Sqs;
+use crate::sqs::attributes::{DEFAULT_MAX_MESSAGE_SIZE, MAX_DELAY_SECONDS, MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS};
+use crate::sqs::engine::{Engine, Received};
+use crate::sqs::error::{ErrorCode, SqsError, SqsResult};
+use crate::sqs::message::{
+    Attributes, MessageAttributeValue, attributes_size, check_attributes, check_body,
+    md5_of_attributes,
+};
+use crate::sqs::queue::StoredMessage;
+
+// ---------------------------------------------------------------- send
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendMessageRequest {
+    pub queue_url: String,
+    #[serde(flatten)]
+    pub entry: SendEntry,
+}
+
+/// What SendMessage and each SendMessageBatch entry carry.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendEntry {
+    pub message_body: Option<String>,
+    pub delay_seconds: Option<i64>,
+    #[serde(default)]
+    pub message_attributes: BTreeMap<String, MessageAttributeValue>,
+    #[serde(default)]
+    pub message_system_attributes: BTreeMap<String, MessageAttributeValue>,
+    pub message_deduplication_id: Option<String>,
+    pub message_group_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendMessageResponse {
+    #[serde(rename = "MD5OfMessageBody")]
+    pub md5_of_message_body: String,
+    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    pub md5_of_message_attributes: Option<String>,
+    #[serde(rename = "MD5OfMessageSystemAttributes", skip_serializing_if = "Option::is_none")]
+    pub md5_of_message_system_attributes: Option<String>,
+    pub message_id: String,
+}
+
+pub fn send_message(sqs: &Sqs, req: SendMessageRequest) -> SqsResult<SendMessageResponse> {
+    let (now, now_millis) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    send_one(&mut engine, &name, req.entry, now, now_millis)
+}
+
+/// Checks and enqueues one message.
+fn send_one(
+    engine: &mut Engine,
+    name: &str,
+    entry: SendEntry,
+    now: Instant,
+    now_millis: i64,
+) -> SqsResult<SendMessageResponse> {
+    let body = entry.message_body.ok_or_else(|| SqsError::missing("MessageBody"))?;
+    if entry.message_deduplication_id.is_some() || entry.message_group_id.is_some() {
+        return Err(SqsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The request include parameter that is not valid for this queue type. (MessageGroupId and MessageDeduplicationId are for FIFO queues.)",
+        ));
+    }
+    let delay = match entry.delay_seconds {
+        Some(d) => Some(in_range("DelaySeconds", d, 0, MAX_DELAY_SECONDS.into())?),
+        None => None,
+    };
+    check_body(&body)?;
+    check_attributes(&entry.message_attributes, false)?;
+    check_attributes(&entry.message_system_attributes, true)?;
+    let account = engine.account_id.clone();
+    let queue = engine.queue_mut_by_name(name, now)?;
+    let max_size = queue.settings.maximum_message_size as usize;
+    let size = body.len() + attributes_size(&entry.message_attributes);
+    if size > max_size {
+        return Err(SqsError::invalid_value(
+            "MessageBody",
+            "(too long)",
+            &format!("One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."),
+        ));
+    }
+    let delay = Duration::from_secs(delay.unwrap_or(queue.settings.delay_seconds).into());
+    let id = uuid::Uuid::new_v4().to_string();
+    let response = SendMessageResponse {
+        md5_of_message_body: crate::sqs::message::md5_of_body(&body),
+        md5_of_message_attributes: md5_of_attributes(&entry.message_attributes),
+        md5_of_message_system_attributes: md5_of_attributes(&entry.message_system_attributes),
+        message_id: id.clone(),
+    };
+    let message = StoredMessage::new(
+        id,
+        body,
+        entry.message_attributes,
+        entry.message_system_attributes,
+        account,
+        now_millis,
+        now,
+    );
+    queue.push(message, delay, now);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendMessageBatchRequest {
+    pub queue_url: String,
+    #[serde(default)]
+    pub entries: Vec<SendBatchEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendBatchEntry {
+    pub id: String,
+    #[serde(flatten)]
+    pub entry: SendEntry,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendBatchResultEntry {
+    pub id: String,
+    #[serde(flatten)]
+    pub result: SendMessageResponse,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendMessageBatchResponse {
+    pub successful: Vec<SendBatchResultEntry>,
+    pub failed: Vec<BatchResultErrorEntry>,
+}
+
+pub fn send_message_batch(
+    sqs: &Sqs,
+    req: SendMessageBatchRequest,
+) -> SqsResult<SendMessageBatchResponse> {
+    check_batch_ids(
+        "SendMessageBatchRequestEntry",
+        req.entries.iter().map(|e| e.id.as_str()),
+    )?;
+    // The whole batch counts against one message's maximum size (1 MiB).
+    let total: usize = req
+        .entries
+        .iter()
+        .map(|e| {
+            e.entry.message_body.as_ref().map_or(0, String::len)
+                + attributes_size(&e.entry.message_attributes)
+        })
+        .sum();
+    if total > DEFAULT_MAX_MESSAGE_SIZE as usize {
+        return Err(SqsError::new(
+            ErrorCode::BatchRequestTooLong,
+            format!("Batch requested message too long: {total} bytes, the limit is {DEFAULT_MAX_MESSAGE_SIZE}."),
+        ));
+    }
+    let (now, now_millis) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    engine.queue_mut_by_name(&name, now)?;
+    let mut response = SendMessageBatchResponse {
+        successful: Vec::new(),
+        failed: Vec::new(),
+    };
+    for SendBatchEntry { id, entry } in req.entries {
+        match send_one(&mut engine, &name, entry, now, now_millis) {
+            Ok(result) => response.successful.push(SendBatchResultEntry { id, result }),
+            Err(e) if e.code == ErrorCode::QueueDoesNotExist => return Err(e),
+            Err(e) => response.failed.push(BatchResultErrorEntry::new(&id, e)),
+        }
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- receive
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReceiveMessageRequest {
+    pub queue_url: String,
+    #[serde(default)]
+    pub attribute_names: Vec<String>,
+    #[serde(default)]
+    pub message_system_attribute_names: Vec<String>,
+    #[serde(default)]
+    pub message_attribute_names: Vec<String>,
+    pub max_number_of_messages: Option<i64>,
+    pub visibility_timeout: Option<i64>,
+    pub wait_time_seconds: Option<i64>,
+    pub receive_request_attempt_id: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct MessageOut {
+    pub message_id: String,
+    pub receipt_handle: String,
+    #[serde(rename = "MD5OfBody")]
+    pub md5_of_body: String,
+    pub body: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    pub md5_of_message_attributes: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub message_attributes: Attributes,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReceiveMessageResponse {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<MessageOut>,
+}
+
+/// System attributes a receive can ask for (SQS-API ReceiveMessage,
+/// MessageSystemAttributeNames); FIFO-only names are accepted and absent.
+const SYSTEM_ATTRIBUTES: [&str; 10] = [
+    "All",
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+    "SequenceNumber",
+    "MessageDeduplicationId",
+    "MessageGroupId",
+];
+
+/// ReceiveMessage, with long polling: when nothing is visible and
+/// `WaitTimeSeconds` (or the queue's `ReceiveMessageWaitTimeSeconds`) is
+/// above zero, the call waits and returns the moment a message becomes
+/// available, or empty at the deadline (SQS-DG "Amazon SQS short and long
+/// polling"). While it waits it holds no lock: it sleeps on the queue's
+/// `Notify` and until the queue's next delayed/in-flight message is due.
+pub async fn receive_message(
+    sqs: &Sqs,
+    req: ReceiveMessageRequest,
+) -> SqsResult<ReceiveMessageResponse> {
+    let max = match req.max_number_of_messages {
+        Some(m) => in_range("MaxNumberOfMessages", m, 1, 10)? as usize,
+        None => 1,
+    };
+    let visibility = match req.visibility_timeout {
+        Some(v) => Some(in_range("VisibilityTimeout", v, 0, MAX_VISIBILITY_TIMEOUT.into())?),
+        None => None,
+    };
+    let wait = match req.wait_time_seconds {
+        Some(w) => Some(in_range("WaitTimeSeconds", w, 0, MAX_WAIT_SECONDS.into())?),
+        None => None,
+    };
+    let system_names: Vec<&String> = req
+        .attribute_names
+        .iter()
+        .chain(req.message_system_attribute_names.iter())
+        .collect();
+    if let Some(bad) = system_names.iter().find(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str())) {
+        return Err(SqsError::new(
+            ErrorCode::InvalidAttributeName,
+            format!("Unknown Attribute {bad}."),
+        ));
+    }
+
+    let (started, _) = sqs.now();
+    let (name, deadline) = {
+        let mut engine = sqs.engine();
+        let name = engine.name_from_url(&req.queue_url)?;
+        let queue = engine.queue_mut_by_name(&name, started)?;
+        let wait = wait.unwrap_or(queue.settings.receive_message_wait_time_seconds);
+        (name, started + Duration::from_secs(wait.into()))
+    };
+    loop {
+        let (now, now_millis) = sqs.now();
+        let notify;
+        let wake;
+        {
+            let mut engine = sqs.engine();
+            let received = engine.receive_now(&name, max, visibility, now, now_millis)?;
+            if !received.is_empty() || now >= deadline {
+                let messages = received
+                    .into_iter()
+                    .map(|r| render(r, &system_names, &req.message_attribute_names))
+                    .collect();
+                return Ok(ReceiveMessageResponse { messages });
+            }
+            let queue = engine.queue_mut_by_name(&name, now)?;
+            notify = queue.notify.clone();
+            wake = queue.next_wake().map_or(deadline, |at| at.min(deadline));
+        }
+        // Registered before the next look, so a send between the unlock
+        // above and the wait below is not missed.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if sqs.engine().queues.get(&name).is_some_and(|q| q.peek_visible().is_some()) {
+            continue;
+        }
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep_until(wake) => {}
+        }
+    }
+}
+
+/// A received message as the response shows it, with the requested
+/// attributes only.
+fn render(received: Received, system_names: &[&String], attribute_names: &[String]) -> MessageOut {
+    let Received {
+        receipt_handle,
+        message,
+    } = received;
+    let wants = |name: &str| system_names.iter().any(|n| *n == "All" || *n == name);
+    let mut attributes = BTreeMap::new();
+    let mut put = |name: &str, value: Option<String>| {
+        if wants(name)
+            && let Some(value) = value
+        {
+            attributes.insert(name.to_owned(), value);
+        }
+    };
+    put("SenderId", Some(message.sender_id.clone()));
+    put("SentTimestamp", Some(message.sent_timestamp.to_string()));
+    put("ApproximateReceiveCount", Some(message.receive_count.to_string()));
+    put(
+        "ApproximateFirstReceiveTimestamp",
+        message.first_receive_timestamp.map(|t| t.to_string()),
+    );
+    put(
+        "AWSTraceHeader",
+        message
+            .system_attributes
+            .get("AWSTraceHeader")
+            .and_then(|v| v.string_value.clone()),
+    );
+    put("DeadLetterQueueSourceArn", message.dead_letter_queue_source_arn.clone());
+
+    let message_attributes: Attributes = message
+        .attributes
+        .into_iter()
+        .filter(|(name, _)| {
+            attribute_names.iter().any(|wanted| {
+                wanted == "All"
+                    || wanted == ".*"
+                    || wanted == name
+                    || wanted
+                        .strip_suffix(".*")
+                        .is_some_and(|prefix| name.starts_with(&format!("{prefix}.")))
+            })
+        })
+        .collect();
+    MessageOut {
+        message_id: message.id,
+        receipt_handle,
+        md5_of_body: message.md5_of_body,
+        body: message.body,
+        attributes,
+        md5_of_message_attributes: md5_of_attributes(&message_attributes),
+        message_attributes,
+    }
+}
+
+// ---------------------------------------------------------------- delete
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteMessageRequest {
+    pub queue_url: String,
+    pub receipt_handle: String,
+}
+
+pub fn delete_message(sqs: &Sqs, req: DeleteMessageRequest) -> SqsResult<super::queues::Empty> {
+    let (now, _) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
+    engine.queue_mut_by_name(&name, now)?.delete(handle);
+    Ok(super::queues::Empty {})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteMessageBatchRequest {
+    pub queue_url: String,
+    #[serde(default)]
+    pub entries: Vec<HandleEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HandleEntry {
+    pub id: String,
+    pub receipt_handle: String,
+    pub visibility_timeout: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IdEntry {
+    pub id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchResponse {
+    pub successful: Vec<IdEntry>,
+    pub failed: Vec<BatchResultErrorEntry>,
+}
+
+pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsResult<BatchResponse> {
+    check_batch_ids(
+        "DeleteMessageBatchRequestEntry",
+        req.entries.iter().map(|e| e.id.as_str()),
+    )?;
+    let (now, _) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    let queue = engine.queue_mut_by_name(&name, now)?;
+    let mut response = BatchResponse {
+        successful: Vec::new(),
+        failed: Vec::new(),
+    };
+    for entry in req.entries {
+        match Engine::decode_handle(&name, &entry.receipt_handle) {
+            Ok(handle) => {
+                queue.delete(handle);
+                response.successful.push(IdEntry { id: entry.id });
+            }
+            Err(e) => response.failed.push(BatchResultErrorEntry::new(&entry.id, e)),
+        }
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- visibility
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangeMessageVisibilityRequest {
+    pub queue_url: String,
+    pub receipt_handle: String,
+    pub visibility_timeout: Option<i64>,
+}
+
+pub fn change_message_visibility(
+    sqs: &Sqs,
+    req: ChangeMessageVisibilityRequest,
+) -> SqsResult<super::queues::Empty> {
+    let timeout = req
+        .visibility_timeout
+        .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
+    let timeout = in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY_TIMEOUT.into())?;
+    let (now, _) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
+    engine
+        .queue_mut_by_name(&name, now)?
+        .change_visibility(handle, timeout, now, &req.receipt_handle)?;
+    Ok(super::queues::Empty {})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangeMessageVisibilityBatchRequest {
+    pub queue_url: String,
+    #[serde(default)]
+    pub entries: Vec<HandleEntry>,
+}
+
+pub fn change_message_visibility_batch(
+    sqs: &Sqs,
+    req: ChangeMessageVisibilityBatchRequest,
+) -> SqsResult<BatchResponse> {
+    check_batch_ids(
+        "ChangeMessageVisibilityBatchRequestEntry",
+        req.entries.iter().map(|e| e.id.as_str()),
+    )?;
+    let (now, _) = sqs.now();
+    let mut engine = sqs.engine();
+    let name = engine.name_from_url(&req.queue_url)?;
+    let queue = engine.queue_mut_by_name(&name, now)?;
+    let mut response = BatchResponse {
+        successful: Vec::new(),
+        failed: Vec::new(),
+    };
+    for entry in req.entries {
+        let result = (|| {
+            let timeout = entry
+                .visibility_timeout
+                .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
+            let timeout = in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY_TIMEOUT.into())?;
+            let handle = Engine::decode_handle(&name, &entry.receipt_handle)?;
+            queue.change_visibility(handle, timeout, now, &entry.receipt_handle)
+        })();
+        match result {
+            Ok(()) => response.successful.push(IdEntry { id: entry.id }),
+            Err(e) => response.failed.push(BatchResultErrorEntry::new(&entry.id, e)),
+        }
+    }
+    Ok(response)
+}
