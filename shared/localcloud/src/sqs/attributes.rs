@@ -76,21 +76,29 @@ impl RedrivePolicy {
 
     fn parse(text: &str) -> SqsResult<Self> {
         let invalid = |reason: &str| SqsError::invalid_value("RedrivePolicy", text, reason);
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|_| invalid("Redrive policy is not a valid JSON map."))?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|_| invalid("Redrive policy is not a valid JSON map."))?;
         let target = value
             .get("deadLetterTargetArn")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn."))?;
+            .ok_or_else(|| {
+                invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
+            })?;
         // maxReceiveCount may be a number or a numeric string.
         let count = match value.get("maxReceiveCount") {
             Some(serde_json::Value::Number(n)) => n.as_u64(),
             Some(serde_json::Value::String(s)) => s.parse().ok(),
-            None => return Err(invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount.")),
+            None => {
+                return Err(invalid(
+                    "Redrive policy does not contain mandatory attribute: maxReceiveCount.",
+                ));
+            }
             _ => None,
         }
         .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| invalid("Invalid value for maxReceiveCount: must be an integer from 1 to 1000."))?;
+        .ok_or_else(|| {
+            invalid("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.")
+        })?;
         if !target.starts_with("arn:aws:sqs:") {
             return Err(invalid("Invalid value for deadLetterTargetArn."));
         }
@@ -186,7 +194,9 @@ impl QueueSettings {
                 }
             }
             "Policy" => self.policy = (!value.is_empty()).then(|| value.to_owned()),
-            "KmsMasterKeyId" => self.kms_master_key_id = (!value.is_empty()).then(|| value.to_owned()),
+            "KmsMasterKeyId" => {
+                self.kms_master_key_id = (!value.is_empty()).then(|| value.to_owned())
+            }
             "KmsDataKeyReusePeriodSeconds" => {
                 self.kms_data_key_reuse_period_seconds = Some(number(60, 86_400)?)
             }
@@ -197,7 +207,9 @@ impl QueueSettings {
                     _ => {
                         return Err(SqsError::new(
                             ErrorCode::InvalidAttributeValue,
-                            format!("Invalid value for the parameter SqsManagedSseEnabled: {value:?}."),
+                            format!(
+                                "Invalid value for the parameter SqsManagedSseEnabled: {value:?}."
+                            ),
                         ));
                     }
                 }
@@ -205,7 +217,9 @@ impl QueueSettings {
             fifo if FIFO_ONLY.contains(&fifo) => {
                 return Err(SqsError::new(
                     ErrorCode::InvalidAttributeName,
-                    format!("{fifo}: FIFO queues are not supported by localcloud yet; it emulates standard queues."),
+                    format!(
+                        "{fifo}: FIFO queues are not supported by localcloud yet; it emulates standard queues."
+                    ),
                 ));
             }
             read_only if READ_ONLY.contains(&read_only) => {
@@ -230,13 +244,19 @@ impl QueueSettings {
         let mut map = BTreeMap::new();
         map.insert("DelaySeconds", self.delay_seconds.to_string());
         map.insert("MaximumMessageSize", self.maximum_message_size.to_string());
-        map.insert("MessageRetentionPeriod", self.message_retention_period.to_string());
+        map.insert(
+            "MessageRetentionPeriod",
+            self.message_retention_period.to_string(),
+        );
         map.insert(
             "ReceiveMessageWaitTimeSeconds",
             self.receive_message_wait_time_seconds.to_string(),
         );
         map.insert("VisibilityTimeout", self.visibility_timeout.to_string());
-        map.insert("SqsManagedSseEnabled", self.sqs_managed_sse_enabled.to_string());
+        map.insert(
+            "SqsManagedSseEnabled",
+            self.sqs_managed_sse_enabled.to_string(),
+        );
         if let Some(p) = &self.redrive_policy {
             map.insert("RedrivePolicy", p.to_json());
         }
@@ -259,15 +279,19 @@ impl QueueSettings {
 /// `{"redrivePermission": "allowAll" | "denyAll" | "byQueue", "sourceQueueArns": [...]}`.
 fn check_redrive_allow_policy(text: &str) -> SqsResult<()> {
     let invalid = |reason: &str| SqsError::invalid_value("RedriveAllowPolicy", text, reason);
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|_| invalid("Redrive allow policy is not a valid JSON map."))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| invalid("Redrive allow policy is not a valid JSON map."))?;
     match value.get("redrivePermission").and_then(|v| v.as_str()) {
         Some("allowAll") | Some("denyAll") => Ok(()),
         Some("byQueue") => match value.get("sourceQueueArns").and_then(|v| v.as_array()) {
             Some(arns) if (1..=10).contains(&arns.len()) => Ok(()),
-            _ => Err(invalid("byQueue needs sourceQueueArns with 1 to 10 queue ARNs.")),
+            _ => Err(invalid(
+                "byQueue needs sourceQueueArns with 1 to 10 queue ARNs.",
+            )),
         },
-        _ => Err(invalid("redrivePermission must be allowAll, denyAll or byQueue.")),
+        _ => Err(invalid(
+            "redrivePermission must be allowAll, denyAll or byQueue.",
+        )),
     }
 }
 
@@ -305,15 +329,46 @@ mod tests {
 
     #[test]
     fn ranges_are_enforced() {
-        assert_eq!(apply("VisibilityTimeout", "43200").unwrap().visibility_timeout, 43_200);
-        assert_eq!(apply("VisibilityTimeout", "43201").unwrap_err().code, ErrorCode::InvalidAttributeValue);
-        assert_eq!(apply("DelaySeconds", "-1").unwrap_err().code, ErrorCode::InvalidAttributeValue);
-        assert_eq!(apply("MessageRetentionPeriod", "59").unwrap_err().code, ErrorCode::InvalidAttributeValue);
-        assert_eq!(apply("ReceiveMessageWaitTimeSeconds", "21").unwrap_err().code, ErrorCode::InvalidAttributeValue);
-        assert_eq!(apply("MaximumMessageSize", "1023").unwrap_err().code, ErrorCode::InvalidAttributeValue);
-        assert_eq!(apply("Colour", "red").unwrap_err().code, ErrorCode::InvalidAttributeName);
-        assert_eq!(apply("QueueArn", "x").unwrap_err().code, ErrorCode::InvalidAttributeName);
-        assert_eq!(apply("FifoQueue", "true").unwrap_err().code, ErrorCode::InvalidAttributeName);
+        assert_eq!(
+            apply("VisibilityTimeout", "43200")
+                .unwrap()
+                .visibility_timeout,
+            43_200
+        );
+        assert_eq!(
+            apply("VisibilityTimeout", "43201").unwrap_err().code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            apply("DelaySeconds", "-1").unwrap_err().code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            apply("MessageRetentionPeriod", "59").unwrap_err().code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            apply("ReceiveMessageWaitTimeSeconds", "21")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            apply("MaximumMessageSize", "1023").unwrap_err().code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            apply("Colour", "red").unwrap_err().code,
+            ErrorCode::InvalidAttributeName
+        );
+        assert_eq!(
+            apply("QueueArn", "x").unwrap_err().code,
+            ErrorCode::InvalidAttributeName
+        );
+        assert_eq!(
+            apply("FifoQueue", "true").unwrap_err().code,
+            ErrorCode::InvalidAttributeName
+        );
     }
 
     #[test]
@@ -330,7 +385,11 @@ mod tests {
             r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":0}"#,
             r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":1001}"#,
         ] {
-            assert_eq!(apply("RedrivePolicy", bad).unwrap_err().code, ErrorCode::InvalidParameterValue, "{bad}");
+            assert_eq!(
+                apply("RedrivePolicy", bad).unwrap_err().code,
+                ErrorCode::InvalidParameterValue,
+                "{bad}"
+            );
         }
     }
 
@@ -341,6 +400,11 @@ mod tests {
         assert!(check_queue_name(&"a".repeat(81)).is_err());
         assert!(check_queue_name("").is_err());
         assert!(check_queue_name("bad name").is_err());
-        assert!(check_queue_name("q.fifo").unwrap_err().message.contains("FIFO"));
+        assert!(
+            check_queue_name("q.fifo")
+                .unwrap_err()
+                .message
+                .contains("FIFO")
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Engine {
     }
 
     pub fn queue_url(&self, name: &str) -> String {
-        format!("{}/{}/{name}", self.endpoint_url.trim_end_matches('/'), self.account_id)
+        format!(
+            "{}/{}/{name}",
+            self.endpoint_url.trim_end_matches('/'),
+            self.account_id
+        )
     }
 
     pub fn queue_arn(&self, name: &str) -> String {
@@ -70,7 +74,10 @@ impl Engine {
         let mut parts = rest.splitn(2, '/');
         parts.next();
         let path = parts.next().ok_or_else(invalid)?;
-        let (account, name) = path.trim_end_matches('/').split_once('/').ok_or_else(invalid)?;
+        let (account, name) = path
+            .trim_end_matches('/')
+            .split_once('/')
+            .ok_or_else(invalid)?;
         if name.contains('/') || name.is_empty() {
             return Err(invalid());
         }
@@ -128,7 +135,9 @@ impl Engine {
                 if asked && current.get(key) != Some(&value) {
                     return Err(SqsError::new(
                         ErrorCode::QueueNameExists,
-                        format!("A queue already exists with the same name and a different value for attribute {key}"),
+                        format!(
+                            "A queue already exists with the same name and a different value for attribute {key}"
+                        ),
                     ));
                 }
             }
@@ -223,7 +232,10 @@ impl Engine {
             let timeout = visibility.unwrap_or(default_timeout);
             self.nonce = self.nonce.wrapping_add(1);
             let nonce = self.nonce ^ (u64::from(uuid::Uuid::new_v4().as_u128() as u32) << 32);
-            let queue = self.queues.get_mut(name).ok_or_else(SqsError::queue_does_not_exist)?;
+            let queue = self
+                .queues
+                .get_mut(name)
+                .ok_or_else(SqsError::queue_does_not_exist)?;
             let Some((handle, message)) = queue.receive(
                 seq,
                 Duration::from_secs(timeout.into()),

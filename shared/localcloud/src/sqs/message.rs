@@ -58,9 +58,7 @@ pub fn check_body(body: &str) -> SqsResult<()> {
             "The message body must be at least 1 character long.",
         ));
     }
-    let allowed = |c: char| {
-        matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-    };
+    let allowed = |c: char| matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}');
     if let Some(bad) = body.chars().find(|c| !allowed(*c)) {
         return Err(SqsError::new(
             ErrorCode::InvalidMessageContents,
@@ -111,11 +109,15 @@ fn check_attribute_name(name: &str) -> SqsResult<()> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
-        Some("Message attribute names can contain only A-Z, a-z, 0-9, underscore (_), hyphen (-) and period (.).")
+        Some(
+            "Message attribute names can contain only A-Z, a-z, 0-9, underscore (_), hyphen (-) and period (.).",
+        )
     } else if lower.starts_with("aws.") || lower.starts_with("amazon.") {
         Some("Message attribute names must not start with AWS. or Amazon. (reserved).")
     } else if name.starts_with('.') || name.ends_with('.') || name.contains("..") {
-        Some("Message attribute names must not start or end with a period or contain two periods in a row.")
+        Some(
+            "Message attribute names must not start or end with a period or contain two periods in a row.",
+        )
     } else {
         None
     };
@@ -136,8 +138,14 @@ fn check_attribute_value(name: &str, value: &MessageAttributeValue) -> SqsResult
             ),
         ));
     }
-    let not_empty_lists = value.string_list_values.as_ref().is_some_and(|l| !l.is_empty())
-        || value.binary_list_values.as_ref().is_some_and(|l| !l.is_empty());
+    let not_empty_lists = value
+        .string_list_values
+        .as_ref()
+        .is_some_and(|l| !l.is_empty())
+        || value
+            .binary_list_values
+            .as_ref()
+            .is_some_and(|l| !l.is_empty());
     if not_empty_lists {
         return Err(SqsError::invalid_value(
             "MessageAttributes",
@@ -151,7 +159,9 @@ fn check_attribute_value(name: &str, value: &MessageAttributeValue) -> SqsResult
                 return Err(SqsError::invalid_value(
                     "MessageAttributes",
                     name,
-                    &format!("The message attribute '{name}' with type 'Binary' must use field 'Binary'."),
+                    &format!(
+                        "The message attribute '{name}' with type 'Binary' must use field 'Binary'."
+                    ),
                 ));
             };
             base64::engine::general_purpose::STANDARD
@@ -177,7 +187,9 @@ fn check_attribute_value(name: &str, value: &MessageAttributeValue) -> SqsResult
                 return Err(SqsError::invalid_value(
                     "MessageAttributes",
                     name,
-                    &format!("The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{base}'."),
+                    &format!(
+                        "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{base}'."
+                    ),
                 ));
             }
             check_body(text).map_err(|_| {
@@ -190,7 +202,9 @@ fn check_attribute_value(name: &str, value: &MessageAttributeValue) -> SqsResult
                 return Err(SqsError::invalid_value(
                     "MessageAttributes",
                     name,
-                    &format!("Can't convert value '{text}' of message attribute '{name}' to a number."),
+                    &format!(
+                        "Can't convert value '{text}' of message attribute '{name}' to a number."
+                    ),
                 ));
             }
         }
@@ -259,7 +273,10 @@ pub fn md5_of_attributes(attributes: &Attributes) -> Option<String> {
             }
             None => {
                 hasher.update([1u8]);
-                put(&mut hasher, value.string_value.as_deref().unwrap_or("").as_bytes());
+                put(
+                    &mut hasher,
+                    value.string_value.as_deref().unwrap_or("").as_bytes(),
+                );
             }
         }
     }
@@ -307,9 +324,18 @@ mod tests {
     fn bodies_with_forbidden_characters_are_refused() {
         assert!(check_body("hello\tworld\n").is_ok());
         assert!(check_body("emoji 🦀").is_ok());
-        assert_eq!(check_body("\u{0}").unwrap_err().code, ErrorCode::InvalidMessageContents);
-        assert_eq!(check_body("\u{FFFE}").unwrap_err().code, ErrorCode::InvalidMessageContents);
-        assert_eq!(check_body("").unwrap_err().code, ErrorCode::InvalidParameterValue);
+        assert_eq!(
+            check_body("\u{0}").unwrap_err().code,
+            ErrorCode::InvalidMessageContents
+        );
+        assert_eq!(
+            check_body("\u{FFFE}").unwrap_err().code,
+            ErrorCode::InvalidMessageContents
+        );
+        assert_eq!(
+            check_body("").unwrap_err().code,
+            ErrorCode::InvalidParameterValue
+        );
     }
 
     #[test]
@@ -326,7 +352,9 @@ mod tests {
         assert!(check("n", string("Number", "forty-two")).is_err());
         assert!(check("n", string("Text", "x")).is_err());
         assert!(check("n", string("String", "")).is_err());
-        let many: Attributes = (0..11).map(|i| (format!("k{i}"), string("String", "v"))).collect();
+        let many: Attributes = (0..11)
+            .map(|i| (format!("k{i}"), string("String", "v")))
+            .collect();
         assert!(check_attributes(&many, false).is_err());
     }
 }

@@ -148,10 +148,7 @@ impl Sqs {
     pub(crate) fn engine(&self) -> MutexGuard<'_, engine::Engine> {
         // A panic while holding the lock cannot leave half-applied state that
         // matters more than serving on; recover the guard.
-        self.shared
-            .engine
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.engine.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn move_tasks(&self) -> MutexGuard<'_, Vec<ops::move_tasks::MoveTask>> {

@@ -41,7 +41,9 @@ pub const OPERATIONS: [&str; 23] = [
 
 /// Runs the operation `target` names (`AmazonSQS.SendMessage`) on `body`.
 pub async fn dispatch(sqs: &Sqs, target: &str, body: &[u8]) -> SqsResult<Bytes> {
-    let operation = target.strip_prefix("AmazonSQS.").ok_or_else(|| unknown(target))?;
+    let operation = target
+        .strip_prefix("AmazonSQS.")
+        .ok_or_else(|| unknown(target))?;
     match operation {
         "CreateQueue" => respond(queues::create_queue(sqs, parse(body)?)),
         "GetQueueUrl" => respond(queues::get_queue_url(sqs, parse(body)?)),
@@ -69,9 +71,7 @@ pub async fn dispatch(sqs: &Sqs, target: &str, body: &[u8]) -> SqsResult<Bytes> 
         }
         "StartMessageMoveTask" => respond(move_tasks::start_message_move_task(sqs, parse(body)?)),
         "ListMessageMoveTasks" => respond(move_tasks::list_message_move_tasks(sqs, parse(body)?)),
-        "CancelMessageMoveTask" => {
-            respond(move_tasks::cancel_message_move_task(sqs, parse(body)?))
-        }
+        "CancelMessageMoveTask" => respond(move_tasks::cancel_message_move_task(sqs, parse(body)?)),
         "AddPermission" | "RemovePermission" => Err(SqsError::new(
             ErrorCode::UnsupportedOperation,
             format!("{operation} is not supported by localcloud: it keeps no IAM permissions."),

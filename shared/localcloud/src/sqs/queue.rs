@@ -58,8 +58,13 @@ pub struct StoredMessage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Visible,
-    Delayed { until: Instant },
-    InFlight { until: Instant, received_at: Instant },
+    Delayed {
+        until: Instant,
+    },
+    InFlight {
+        until: Instant,
+        received_at: Instant,
+    },
 }
 
 impl StoredMessage {
@@ -101,8 +106,10 @@ pub struct ReceiptHandle {
 
 impl ReceiptHandle {
     pub fn encode(&self, queue: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("localcloud:{queue}:{}:{:016x}", self.seq, self.nonce))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "localcloud:{queue}:{}:{:016x}",
+            self.seq, self.nonce
+        ))
     }
 
     /// Reads a handle; a malformed one is `ReceiptHandleIsInvalid`.
@@ -351,7 +358,8 @@ impl Queue {
                 "Message not inflight.",
             ));
         };
-        let total = now.saturating_duration_since(received_at) + Duration::from_secs(timeout.into());
+        let total =
+            now.saturating_duration_since(received_at) + Duration::from_secs(timeout.into());
         if total > Duration::from_secs(MAX_VISIBILITY_TIMEOUT.into()) {
             return Err(SqsError::invalid_value(
                 "VisibilityTimeout",
@@ -429,7 +437,14 @@ mod tests {
         let seq = q.push(message(now), Duration::ZERO, now);
         let (handle, m) = q.receive(seq, Duration::from_secs(10), now, 0, 1).unwrap();
         assert_eq!(m.receive_count, 1);
-        assert_eq!(q.counts(), Counts { visible: 0, in_flight: 1, delayed: 0 });
+        assert_eq!(
+            q.counts(),
+            Counts {
+                visible: 0,
+                in_flight: 1,
+                delayed: 0
+            }
+        );
         q.advance(now + Duration::from_millis(9_999));
         assert!(q.peek_visible().is_none());
         q.advance(now + Duration::from_secs(10));
@@ -459,11 +474,16 @@ mod tests {
         let h = ReceiptHandle { seq: 42, nonce: 7 };
         assert_eq!(ReceiptHandle::decode(&h.encode("jobs"), "jobs").unwrap(), h);
         assert_eq!(
-            ReceiptHandle::decode(&h.encode("jobs"), "other").unwrap_err().code,
+            ReceiptHandle::decode(&h.encode("jobs"), "other")
+                .unwrap_err()
+                .code,
             ErrorCode::ReceiptHandleIsInvalid
         );
         for bad in ["", "not-base64!", "bG9jYWxjbG91ZA"] {
-            assert_eq!(ReceiptHandle::decode(bad, "jobs").unwrap_err().code, ErrorCode::ReceiptHandleIsInvalid);
+            assert_eq!(
+                ReceiptHandle::decode(bad, "jobs").unwrap_err().code,
+                ErrorCode::ReceiptHandleIsInvalid
+            );
         }
     }
 }

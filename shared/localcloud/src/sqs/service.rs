@@ -84,7 +84,10 @@ impl SqsService {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await {
+        let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES)
+            .collect()
+            .await
+        {
             Ok(body) => body.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return Err(SqsError::new(
@@ -202,4 +205,3 @@ impl HttpConnector for InMemoryHttpClient {
         })
     }
 }
-

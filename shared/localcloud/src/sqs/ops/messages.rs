@@ -8,7 +8,9 @@ use tokio::time::{Duration, Instant};
 
 use super::{BatchResultErrorEntry, check_batch_ids, in_range};
 use crate::sqs::Sqs;
-use crate::sqs::attributes::{DEFAULT_MAX_MESSAGE_SIZE, MAX_DELAY_SECONDS, MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS};
+use crate::sqs::attributes::{
+    DEFAULT_MAX_MESSAGE_SIZE, MAX_DELAY_SECONDS, MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS,
+};
 use crate::sqs::engine::{Engine, Received};
 use crate::sqs::error::{ErrorCode, SqsError, SqsResult};
 use crate::sqs::message::{
@@ -46,9 +48,15 @@ pub struct SendEntry {
 pub struct SendMessageResponse {
     #[serde(rename = "MD5OfMessageBody")]
     pub md5_of_message_body: String,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MD5OfMessageAttributes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub md5_of_message_attributes: Option<String>,
-    #[serde(rename = "MD5OfMessageSystemAttributes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MD5OfMessageSystemAttributes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub md5_of_message_system_attributes: Option<String>,
     pub message_id: String,
 }
@@ -68,7 +76,9 @@ fn send_one(
     now: Instant,
     now_millis: i64,
 ) -> SqsResult<SendMessageResponse> {
-    let body = entry.message_body.ok_or_else(|| SqsError::missing("MessageBody"))?;
+    let body = entry
+        .message_body
+        .ok_or_else(|| SqsError::missing("MessageBody"))?;
     if entry.message_deduplication_id.is_some() || entry.message_group_id.is_some() {
         return Err(SqsError::new(
             ErrorCode::InvalidParameterValue,
@@ -90,7 +100,9 @@ fn send_one(
         return Err(SqsError::invalid_value(
             "MessageBody",
             "(too long)",
-            &format!("One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."),
+            &format!(
+                "One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
+            ),
         ));
     }
     let delay = Duration::from_secs(delay.unwrap_or(queue.settings.delay_seconds).into());
@@ -165,7 +177,9 @@ pub fn send_message_batch(
     if total > DEFAULT_MAX_MESSAGE_SIZE as usize {
         return Err(SqsError::new(
             ErrorCode::BatchRequestTooLong,
-            format!("Batch requested message too long: {total} bytes, the limit is {DEFAULT_MAX_MESSAGE_SIZE}."),
+            format!(
+                "Batch requested message too long: {total} bytes, the limit is {DEFAULT_MAX_MESSAGE_SIZE}."
+            ),
         ));
     }
     let (now, now_millis) = sqs.now();
@@ -178,7 +192,9 @@ pub fn send_message_batch(
     };
     for SendBatchEntry { id, entry } in req.entries {
         match send_one(&mut engine, &name, entry, now, now_millis) {
-            Ok(result) => response.successful.push(SendBatchResultEntry { id, result }),
+            Ok(result) => response
+                .successful
+                .push(SendBatchResultEntry { id, result }),
             Err(e) if e.code == ErrorCode::QueueDoesNotExist => return Err(e),
             Err(e) => response.failed.push(BatchResultErrorEntry::new(&id, e)),
         }
@@ -214,7 +230,10 @@ pub struct MessageOut {
     pub body: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MD5OfMessageAttributes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub md5_of_message_attributes: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub message_attributes: Attributes,
@@ -257,7 +276,12 @@ pub async fn receive_message(
         None => 1,
     };
     let visibility = match req.visibility_timeout {
-        Some(v) => Some(in_range("VisibilityTimeout", v, 0, MAX_VISIBILITY_TIMEOUT.into())?),
+        Some(v) => Some(in_range(
+            "VisibilityTimeout",
+            v,
+            0,
+            MAX_VISIBILITY_TIMEOUT.into(),
+        )?),
         None => None,
     };
     let wait = match req.wait_time_seconds {
@@ -269,7 +293,10 @@ pub async fn receive_message(
         .iter()
         .chain(req.message_system_attribute_names.iter())
         .collect();
-    if let Some(bad) = system_names.iter().find(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str())) {
+    if let Some(bad) = system_names
+        .iter()
+        .find(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str()))
+    {
         return Err(SqsError::new(
             ErrorCode::InvalidAttributeName,
             format!("Unknown Attribute {bad}."),
@@ -307,7 +334,12 @@ pub async fn receive_message(
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if sqs.engine().queues.get(&name).is_some_and(|q| q.peek_visible().is_some()) {
+        if sqs
+            .engine()
+            .queues
+            .get(&name)
+            .is_some_and(|q| q.peek_visible().is_some())
+        {
             continue;
         }
         tokio::select! {
@@ -335,7 +367,10 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
     };
     put("SenderId", Some(message.sender_id.clone()));
     put("SentTimestamp", Some(message.sent_timestamp.to_string()));
-    put("ApproximateReceiveCount", Some(message.receive_count.to_string()));
+    put(
+        "ApproximateReceiveCount",
+        Some(message.receive_count.to_string()),
+    );
     put(
         "ApproximateFirstReceiveTimestamp",
         message.first_receive_timestamp.map(|t| t.to_string()),
@@ -347,7 +382,10 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
             .get("AWSTraceHeader")
             .and_then(|v| v.string_value.clone()),
     );
-    put("DeadLetterQueueSourceArn", message.dead_letter_queue_source_arn.clone());
+    put(
+        "DeadLetterQueueSourceArn",
+        message.dead_letter_queue_source_arn.clone(),
+    );
 
     let message_attributes: Attributes = message
         .attributes
@@ -440,7 +478,9 @@ pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsRes
                 queue.delete(handle);
                 response.successful.push(IdEntry { id: entry.id });
             }
-            Err(e) => response.failed.push(BatchResultErrorEntry::new(&entry.id, e)),
+            Err(e) => response
+                .failed
+                .push(BatchResultErrorEntry::new(&entry.id, e)),
         }
     }
     Ok(response)
@@ -463,14 +503,22 @@ pub fn change_message_visibility(
     let timeout = req
         .visibility_timeout
         .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
-    let timeout = in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY_TIMEOUT.into())?;
+    let timeout = in_range(
+        "VisibilityTimeout",
+        timeout,
+        0,
+        MAX_VISIBILITY_TIMEOUT.into(),
+    )?;
     let (now, _) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
-    engine
-        .queue_mut_by_name(&name, now)?
-        .change_visibility(handle, timeout, now, &req.receipt_handle)?;
+    engine.queue_mut_by_name(&name, now)?.change_visibility(
+        handle,
+        timeout,
+        now,
+        &req.receipt_handle,
+    )?;
     Ok(super::queues::Empty {})
 }
 
@@ -503,13 +551,20 @@ pub fn change_message_visibility_batch(
             let timeout = entry
                 .visibility_timeout
                 .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
-            let timeout = in_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY_TIMEOUT.into())?;
+            let timeout = in_range(
+                "VisibilityTimeout",
+                timeout,
+                0,
+                MAX_VISIBILITY_TIMEOUT.into(),
+            )?;
             let handle = Engine::decode_handle(&name, &entry.receipt_handle)?;
             queue.change_visibility(handle, timeout, now, &entry.receipt_handle)
         })();
         match result {
             Ok(()) => response.successful.push(IdEntry { id: entry.id }),
-            Err(e) => response.failed.push(BatchResultErrorEntry::new(&entry.id, e)),
+            Err(e) => response
+                .failed
+                .push(BatchResultErrorEntry::new(&entry.id, e)),
         }
     }
     Ok(response)

@@ -30,7 +30,9 @@ pub(crate) fn check_batch_ids<'a>(
     let mut seen = std::collections::HashSet::new();
     for id in ids {
         let valid = (1..=80).contains(&id.len())
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             return Err(SqsError::new(
                 ErrorCode::InvalidBatchEntryId,

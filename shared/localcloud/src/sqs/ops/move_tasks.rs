@@ -76,7 +76,10 @@ pub fn start_message_move_task(
     let handle = {
         let mut engine = sqs.engine();
         let source = engine.name_by_arn(&req.source_arn).ok_or_else(|| {
-            SqsError::new(ErrorCode::ResourceNotFoundException, "The resource that you specified for the SourceArn parameter doesn't exist.")
+            SqsError::new(
+                ErrorCode::ResourceNotFoundException,
+                "The resource that you specified for the SourceArn parameter doesn't exist.",
+            )
         })?;
         let is_dlq = engine.queues.values().any(|q| {
             q.settings
@@ -137,8 +140,14 @@ pub fn start_message_move_task(
             let (now, _) = worker.now();
             let step = {
                 let mut engine = worker.engine();
-                let task_moved = worker.move_tasks().iter().find(|t| t.handle == id).map(|t| (t.status, t.moved));
-                let Some((status, moved)) = task_moved else { return };
+                let task_moved = worker
+                    .move_tasks()
+                    .iter()
+                    .find(|t| t.handle == id)
+                    .map(|t| (t.status, t.moved));
+                let Some((status, moved)) = task_moved else {
+                    return;
+                };
                 if status == MoveStatus::Cancelling {
                     Err(None)
                 } else {
@@ -273,7 +282,10 @@ pub fn cancel_message_move_task(
     if task.status != MoveStatus::Running {
         return Err(SqsError::new(
             ErrorCode::UnsupportedOperation,
-            format!("Only RUNNING tasks can be cancelled; this one is {}.", task.status.as_str()),
+            format!(
+                "Only RUNNING tasks can be cancelled; this one is {}.",
+                task.status.as_str()
+            ),
         ));
     }
     task.status = MoveStatus::Cancelling;

@@ -31,9 +31,9 @@ pub struct QueueUrlResponse {
 pub fn create_queue(sqs: &Sqs, req: CreateQueueRequest) -> SqsResult<QueueUrlResponse> {
     check_tags(&req.tags)?;
     let (now, now_millis) = sqs.now();
-    let queue_url = sqs
-        .engine()
-        .create_queue(&req.queue_name, &req.attributes, &req.tags, now, now_millis)?;
+    let queue_url =
+        sqs.engine()
+            .create_queue(&req.queue_name, &req.attributes, &req.tags, now, now_millis)?;
     Ok(QueueUrlResponse { queue_url })
 }
 
@@ -94,7 +94,11 @@ pub fn list_queues(sqs: &Sqs, req: ListQueuesRequest) -> SqsResult<ListQueuesRes
     let page = max.unwrap_or(1000);
     let next_token = (max.is_some() && names.len() > page).then(|| encode_token(names[page - 1]));
     Ok(ListQueuesResponse {
-        queue_urls: names.iter().take(page).map(|n| engine.queue_url(n)).collect(),
+        queue_urls: names
+            .iter()
+            .take(page)
+            .map(|n| engine.queue_url(n))
+            .collect(),
         next_token,
     })
 }
@@ -173,11 +177,26 @@ pub fn get_queue_attributes(
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-    all.insert("ApproximateNumberOfMessages".into(), counts.visible.to_string());
-    all.insert("ApproximateNumberOfMessagesNotVisible".into(), counts.in_flight.to_string());
-    all.insert("ApproximateNumberOfMessagesDelayed".into(), counts.delayed.to_string());
-    all.insert("CreatedTimestamp".into(), (queue.created_timestamp / 1000).to_string());
-    all.insert("LastModifiedTimestamp".into(), (queue.last_modified_timestamp / 1000).to_string());
+    all.insert(
+        "ApproximateNumberOfMessages".into(),
+        counts.visible.to_string(),
+    );
+    all.insert(
+        "ApproximateNumberOfMessagesNotVisible".into(),
+        counts.in_flight.to_string(),
+    );
+    all.insert(
+        "ApproximateNumberOfMessagesDelayed".into(),
+        counts.delayed.to_string(),
+    );
+    all.insert(
+        "CreatedTimestamp".into(),
+        (queue.created_timestamp / 1000).to_string(),
+    );
+    all.insert(
+        "LastModifiedTimestamp".into(),
+        (queue.last_modified_timestamp / 1000).to_string(),
+    );
     all.insert("QueueArn".into(), queue.arn.clone());
     let everything = req.attribute_names.iter().any(|n| n == "All");
     let attributes = all
@@ -252,7 +271,11 @@ pub fn list_dead_letter_source_queues(
     let page = max.unwrap_or(1000);
     let next_token = (max.is_some() && names.len() > page).then(|| encode_token(&names[page - 1]));
     Ok(ListDeadLetterSourceQueuesResponse {
-        queue_urls: names.iter().take(page).map(|n| engine.queue_url(n)).collect(),
+        queue_urls: names
+            .iter()
+            .take(page)
+            .map(|n| engine.queue_url(n))
+            .collect(),
         next_token,
     })
 }
