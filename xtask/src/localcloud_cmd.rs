@@ -1,7 +1,8 @@
-//! `cargo xtask localcloud up --config path/to/serverless.yml`: serve any
-//! Serverless v3 service with localcloud, no lesson needed. Function code
-//! comes from `package.artifact` (a zip or folder with `bootstrap`), or from
-//! `--bootstrap KEY=PATH` for a binary you just built.
+//! `cargo xtask localcloud up [--config path/to/serverless.yml]`: localcloud
+//! on its own, no lesson needed. SQS always (port 9324 by default, like
+//! ElasticMQ); with `--config`, also the HTTP API and the functions of any
+//! Serverless v3 service. Function code comes from `package.artifact` (a zip
+//! or folder with `bootstrap`), or from `--bootstrap KEY=PATH`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use localcloud::config::ServerlessConfig;
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::Logs;
 use localcloud::server::CancellationToken;
+use localcloud::sqs::{Sqs, SqsConfig};
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 
 #[derive(Args)]
@@ -23,14 +25,17 @@ pub struct LocalcloudArgs {
 
 #[derive(Subcommand)]
 enum LocalcloudCommand {
-    /// Serve a serverless.yml (HTTP API + Lambda) on 127.0.0.1 until Ctrl-C.
+    /// Serve SQS, and a serverless.yml's HTTP API + Lambda, on 127.0.0.1 until Ctrl-C.
     Up {
-        /// The service to serve.
+        /// A service to serve (HTTP API + Lambda); without it, SQS alone.
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// Port of the HTTP API.
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Port of SQS.
+        #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
+        sqs_port: u16,
         /// Run function KEY from this executable instead of its package.artifact
         /// (repeatable), e.g. --bootstrap api=target/debug/my-api
         #[arg(long = "bootstrap", value_name = "KEY=PATH")]
@@ -43,39 +48,69 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
         LocalcloudCommand::Up {
             config,
             port,
+            sqs_port,
             bootstraps,
         } => {
-            let config = ServerlessConfig::from_file(&config)?;
-            let mut code = BTreeMap::new();
-            for spec in bootstraps {
-                let Some((key, path)) = spec.split_once('=') else {
-                    bail!("--bootstrap {spec:?} must be KEY=PATH, e.g. api=target/debug/my-api");
-                };
-                if config.function(key).is_none() {
-                    bail!(
-                        "--bootstrap {spec:?}: {} has no function {key:?}",
-                        config.path.display()
-                    );
-                }
-                code.insert(key.to_owned(), CodeSource::Executable(PathBuf::from(path)));
-            }
-            let options = StackOptions {
-                code,
-                lambda: LambdaSettings {
-                    logs: Logs::new(true),
-                    ..Default::default()
-                },
+            let stack = match &config {
+                Some(config) => Some(stack(config, &bootstraps)?),
+                None if !bootstraps.is_empty() => bail!("--bootstrap needs --config"),
+                None => None,
             };
-            let stack = Stack::new(config, options)?;
+            let region = stack.as_ref().map_or_else(
+                || "us-east-1".to_owned(),
+                |s| s.config.provider.region.clone(),
+            );
             tokio::runtime::Runtime::new()?.block_on(async {
-                let running = stack.serve(port, CancellationToken::new()).await?;
-                println!("{}", stack.describe(&running.http_url));
+                let shutdown = CancellationToken::new();
+                let listener = localcloud::server::bind_loopback(sqs_port).await?;
+                let sqs_url = format!("http://{}", listener.local_addr()?);
+                let sqs = Sqs::new(SqsConfig {
+                    region: region.clone(),
+                    endpoint_url: sqs_url.clone(),
+                    ..Default::default()
+                });
+                tokio::spawn(localcloud::sqs::serve(listener, sqs, shutdown.clone()));
+                println!("SQS: {sqs_url}  (AWS JSON protocol; any access key works)");
+                println!(
+                    "  try: aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
+                );
+                if let Some(stack) = &stack {
+                    let running = stack.serve(port, shutdown.clone()).await?;
+                    println!("\n{}", stack.describe(&running.http_url));
+                }
                 println!("Serving; Ctrl-C stops.");
                 tokio::signal::ctrl_c().await?;
-                running.stop();
-                stack.lambda.stop_all();
+                shutdown.cancel();
+                if let Some(stack) = &stack {
+                    stack.lambda.stop_all();
+                }
                 Ok(ExitCode::SUCCESS)
             })
         }
     }
+}
+
+fn stack(config: &std::path::Path, bootstraps: &[String]) -> Result<Stack> {
+    let config = ServerlessConfig::from_file(config)?;
+    let mut code = BTreeMap::new();
+    for spec in bootstraps {
+        let Some((key, path)) = spec.split_once('=') else {
+            bail!("--bootstrap {spec:?} must be KEY=PATH, e.g. api=target/debug/my-api");
+        };
+        if config.function(key).is_none() {
+            bail!(
+                "--bootstrap {spec:?}: {} has no function {key:?}",
+                config.path.display()
+            );
+        }
+        code.insert(key.to_owned(), CodeSource::Executable(PathBuf::from(path)));
+    }
+    let options = StackOptions {
+        code,
+        lambda: LambdaSettings {
+            logs: Logs::new(true),
+            ..Default::default()
+        },
+    };
+    Ok(Stack::new(config, options)?)
 }

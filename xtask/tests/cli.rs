@@ -71,7 +71,7 @@ fn localcloud_up_serves_a_python_bootstrap() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["localcloud", "up", "--config"])
         .arg(&config)
-        .args(["--port", &port.to_string()])
+        .args(["--port", &port.to_string(), "--sqs-port", "0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -75,7 +75,7 @@ impl SqsService {
         if request.method() != Method::POST {
             return Err(SqsError::new(
                 ErrorCode::UnknownOperation,
-                "localcloud's SQS speaks the AWS JSON 1.0 protocol: POST / with X-Amz-Target: AmazonSQS.<Operation> (use a current AWS SDK, boto3 >= 1.34 or AWS CLI v2).",
+                "localcloud's SQS speaks the AWS JSON 1.0 protocol: POST / with X-Amz-Target: AmazonSQS.<Operation> (use a current AWS SDK, boto3 or AWS CLI).",
             ));
         }
         let target = request
