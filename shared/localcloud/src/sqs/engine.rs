@@ -199,13 +199,14 @@ impl Engine {
         now_millis: i64,
     ) -> SqsResult<Vec<Received>> {
         let mut received = Vec::new();
+        let mut taken = Vec::new();
         while received.len() < max {
             let queue = self
                 .queues
                 .get_mut(name)
                 .ok_or_else(SqsError::queue_does_not_exist)?;
             queue.advance(now);
-            let Some((seq, message)) = queue.peek_visible() else {
+            let Some((seq, message)) = queue.first_visible_except(&taken) else {
                 break;
             };
             let receive_count = message.receive_count;
@@ -249,6 +250,7 @@ impl Engine {
                 receipt_handle: handle.encode(name),
                 message: message.clone(),
             });
+            taken.push(seq);
         }
         Ok(received)
     }

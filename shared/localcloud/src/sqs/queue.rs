@@ -259,9 +259,16 @@ impl Queue {
         seq
     }
 
-    /// The oldest visible message, if any (not yet received).
+    /// The oldest visible message, if any.
     pub fn peek_visible(&self) -> Option<(u64, &StoredMessage)> {
-        let seq = *self.visible.first()?;
+        self.first_visible_except(&[])
+    }
+
+    /// The oldest visible message not in `taken` (the messages one receive
+    /// call already returned: with a visibility timeout of 0 they are
+    /// visible again at once, but a call returns each message once).
+    pub fn first_visible_except(&self, taken: &[u64]) -> Option<(u64, &StoredMessage)> {
+        let seq = *self.visible.iter().find(|s| !taken.contains(s))?;
         self.messages.get(&seq).map(|m| (seq, m))
     }
 
