@@ -32,6 +32,9 @@ pub struct BenchArgs {
     /// Seconds measured per contender (after a 1 s warm-up).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// sqs: messages queued for the depth measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    depth: usize,
     /// Most Lambda execution environments (processes) localcloud may start.
     /// On 2 cores more processes only add context switches (8 and 32 measure
     /// within noise of each other).
@@ -43,6 +46,8 @@ pub struct BenchArgs {
 enum BenchTarget {
     /// HTTP API + Lambda (process mode) vs a bare hyper server.
     Step1,
+    /// localcloud's SQS vs moto's server, same client.
+    Sqs,
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -53,13 +58,15 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         let connections = args.connections.to_string();
         let seconds = args.seconds.to_string();
         let environments = args.environments.to_string();
+        let depth = args.depth.to_string();
         let target = match args.target {
             BenchTarget::Step1 => "step1",
+            BenchTarget::Sqs => "sqs",
         };
         eprintln!("Building xtask in release mode for the benchmark...");
         xshell::cmd!(
             sh,
-            "cargo run --quiet --release --package xtask -- bench {target} --connections {connections} --seconds {seconds} --environments {environments}"
+            "cargo run --quiet --release --package xtask -- bench {target} --connections {connections} --seconds {seconds} --environments {environments} --depth {depth}"
         )
         .run()?;
         return Ok(ExitCode::SUCCESS);
@@ -72,6 +79,15 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             let lesson = LessonId::Step1.lesson();
             lesson.build(true)?;
             tokio::runtime::Runtime::new()?.block_on(bench_step1(&lesson, &args))
+        }
+        BenchTarget::Sqs => {
+            let venv = crate::tools::python_venv(&xshell::Shell::new()?)?;
+            tokio::runtime::Runtime::new()?.block_on(crate::bench_sqs::bench(
+                &venv,
+                args.seconds,
+                args.depth,
+            ))?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

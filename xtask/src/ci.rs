@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
-//! `.ci/run` calls exactly this, and so can anyone before pushing.
+//! `.ci/run` calls exactly this, and so can anyone before pushing. It
+//! installs what it needs itself (the pinned Python tools in `.tools/`).
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     .run()?;
     step("cargo test");
     cmd!(sh, "cargo test --workspace").run()?;
+    step("SQS with boto3 and the AWS CLI, against `localcloud up` over TCP");
+    crate::sqs_checks::run_client_checks(&sh)?;
     step("all checks passed");
     Ok(ExitCode::SUCCESS)
 }

@@ -9,14 +9,19 @@
 //! cargo xtask lesson step1 invoke '{"input": 1}'
 //! cargo xtask localcloud up --config path/to/serverless.yml
 //! cargo xtask bench step1
+//! cargo xtask setup                   # install the pinned external tools into .tools/
 //! cargo xtask ci                      # everything CI checks
 //! ```
 
 mod bench;
+mod bench_sqs;
 mod ci;
 mod lesson;
 mod localcloud_cmd;
 mod paths;
+mod setup;
+mod sqs_checks;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +46,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Everything CI checks: fmt, clippy (warnings denied), all tests.
     Ci(ci::CiArgs),
+    /// Install the external tools into .tools/ (pinned).
+    Setup(setup::SetupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +57,7 @@ fn main() -> std::process::ExitCode {
         Command::Localcloud(args) => localcloud_cmd::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ci(args) => ci::run(args),
+        Command::Setup(args) => setup::run(args),
     };
     match result {
         Ok(code) => code,

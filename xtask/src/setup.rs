@@ -1,0 +1,24 @@
+//! `cargo xtask setup`: installs the external tools, pinned, into the
+//! project-local `.tools/` folder. Commands that need a tool install it
+//! themselves too; this does it ahead of time.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use xshell::Shell;
+
+use crate::tools;
+
+#[derive(Args)]
+pub struct SetupArgs {}
+
+pub fn run(_args: SetupArgs) -> Result<ExitCode> {
+    let sh = Shell::new()?;
+    let venv = tools::python_venv(&sh)?;
+    println!(
+        "Python tools (boto3, AWS CLI, moto server): {}",
+        venv.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,67 @@
+//! localcloud's SQS checked by clients nobody on the project wrote: boto3
+//! and the AWS CLI run `tools/sqs_clients_check.py` against
+//! `cargo xtask localcloud up`, over TCP on 127.0.0.1.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::{paths, tools};
+
+/// A `cargo xtask localcloud up` child, stopped with Ctrl-C when dropped.
+pub struct LocalcloudProcess {
+    child: Child,
+    pub sqs_url: String,
+}
+
+impl LocalcloudProcess {
+    /// Starts SQS alone on a free port and waits until it accepts connections.
+    pub fn start_sqs() -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["localcloud", "up", "--sqs-port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting localcloud")?;
+        let process = Self {
+            child,
+            sqs_url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("localcloud did not start listening on port {port} within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(process)
+    }
+}
+
+impl Drop for LocalcloudProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the boto3 + AWS CLI checks; fails if any check fails.
+pub fn run_client_checks(sh: &Shell) -> Result<()> {
+    let venv = tools::python_venv(sh)?;
+    let localcloud = LocalcloudProcess::start_sqs()?;
+    let python = venv.join("bin/python");
+    let aws = venv.join("bin/aws");
+    let script = paths::root().join("tools/sqs_clients_check.py");
+    let url = &localcloud.sqs_url;
+    cmd!(sh, "{python} {script} {url} {aws}")
+        .run()
+        .context("boto3 / AWS CLI checks against localcloud failed")?;
+    Ok(())
+}
