@@ -8,7 +8,8 @@
 //! cargo xtask lesson step1 up         # serve until Ctrl-C
 //! cargo xtask lesson step1 invoke '{"input": 1}'
 //! cargo xtask localcloud up --config path/to/serverless.yml
-//! cargo xtask bench step1
+//! cargo xtask bench step1|sqs
+//! cargo xtask compare-moto            # localcloud's SQS vs moto's, scenario by scenario
 //! cargo xtask setup                   # install the pinned external tools into .tools/
 //! cargo xtask ci                      # everything CI checks
 //! ```
@@ -16,6 +17,7 @@
 mod bench;
 mod bench_sqs;
 mod ci;
+mod compare_moto;
 mod lesson;
 mod localcloud_cmd;
 mod paths;
@@ -46,6 +48,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Everything CI checks: fmt, clippy (warnings denied), all tests.
     Ci(ci::CiArgs),
+    /// Run one SQS scenario suite against localcloud and moto's server; show the differences.
+    CompareMoto(compare_moto::CompareMotoArgs),
     /// Install the external tools into .tools/ (pinned).
     Setup(setup::SetupArgs),
 }
@@ -58,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Ci(args) => ci::run(args),
         Command::Setup(args) => setup::run(args),
+        Command::CompareMoto(args) => compare_moto::run(args),
     };
     match result {
         Ok(code) => code,
