@@ -68,7 +68,7 @@ fn localcloud_up_serves_a_python_bootstrap() {
     let dir = tempfile::tempdir().unwrap();
     let config = python_service(dir.path());
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["localcloud", "up", "--config"])
         .arg(&config)
         .args(["--port", &port.to_string(), "--sqs-port", "0"])
