@@ -13,6 +13,8 @@
 //! tags...) are accepted and ignored.
 
 mod raw;
+mod resolve;
+mod variables;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -35,8 +37,63 @@ pub struct ServerlessConfig {
     pub framework_version: Option<String>,
     pub provider: Provider,
     pub plugins: Vec<String>,
-    /// In file order.
+    /// In file order, then the workers of Lift constructs.
     pub functions: Vec<Function>,
+    /// The SQS queues the file defines (Lift constructs, AWS::SQS::Queue).
+    pub queues: Vec<QueueSpec>,
+}
+
+/// What a file's values are resolved against: the CLI options and where
+/// localcloud's SQS answers.
+#[derive(Debug, Clone)]
+pub struct ResolveContext {
+    /// `--stage`, over provider.stage.
+    pub stage: Option<String>,
+    /// `--region`, over provider.region.
+    pub region: Option<String>,
+    /// `http://127.0.0.1:9324`: the start of queue URLs.
+    pub sqs_endpoint_url: String,
+    pub account_id: String,
+}
+
+impl Default for ResolveContext {
+    fn default() -> Self {
+        Self {
+            stage: None,
+            region: None,
+            sqs_endpoint_url: "http://127.0.0.1:9324".into(),
+            account_id: "000000000000".into(),
+        }
+    }
+}
+
+/// An SQS queue the file defines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub name: String,
+    /// SQS attribute names and values (`VisibilityTimeout`: `36`...), without RedrivePolicy.
+    pub attributes: BTreeMap<String, String>,
+    pub redrive: Option<Redrive>,
+    /// Where in the file: `constructs.jobs`, `resources.Resources.Jobs`.
+    pub defined_at: String,
+}
+
+/// A queue's dead-letter queue and after how many receives messages go there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_queue: String,
+    pub max_receive_count: u32,
+}
+
+/// An SQS event source of a function (an event source mapping on AWS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsEventSource {
+    pub queue: String,
+    pub batch_size: u32,
+    pub maximum_batching_window_seconds: u32,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
+    pub report_batch_item_failures: bool,
+    pub maximum_concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +141,7 @@ pub struct Function {
     pub artifact: Option<PathBuf>,
     pub reserved_concurrency: Option<u32>,
     pub http_api: Vec<HttpApiRoute>,
+    pub sqs_events: Vec<SqsEventSource>,
 }
 
 /// An `httpApi` event: `{method: POST, path: /}`, `'POST /'` or `'*'`.
@@ -128,25 +186,42 @@ pub enum ConfigError {
 impl ServerlessConfig {
     /// Reads and checks a `serverless.yml`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_file_with(path, &ResolveContext::default())
+    }
+
+    /// Reads a `serverless.yml`, resolving against `context`.
+    pub fn from_file_with(
+        path: impl AsRef<Path>,
+        context: &ResolveContext,
+    ) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
             path: path.to_owned(),
             error,
         })?;
-        Self::from_str_at(&text, path)
+        Self::from_str_with(&text, path, context)
     }
 
     /// Reads a `serverless.yml` given as text; `path` is where it lives (used
     /// for messages and to resolve `package.artifact`).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        Self::from_str_with(text, path, &ResolveContext::default())
+    }
+
+    pub fn from_str_with(
+        text: &str,
+        path: &Path,
+        context: &ResolveContext,
+    ) -> Result<Self, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_owned(),
             message,
         };
         let raw: raw::RawConfig =
             serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        raw.resolve(path, dir).map_err(invalid)
+        let file: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        resolve::resolve(raw, &file, text, path, context).map_err(invalid)
     }
 
     /// A function by its key under `functions:`.

@@ -5,15 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{
-    Architecture, DEFAULT_MEMORY_MB, DEFAULT_REGION, DEFAULT_STAGE, DEFAULT_TIMEOUT_SECONDS,
-    Function, HttpApiRoute, Provider, ServerlessConfig,
-};
+use super::{Architecture, HttpApiRoute};
 
 #[derive(Deserialize)]
 #[serde(
@@ -21,56 +17,60 @@ use super::{
     expecting = "a serverless.yml mapping (service, provider, functions...)"
 )]
 pub(super) struct RawConfig {
-    service: Name,
-    framework_version: Option<Scalar>,
-    provider: RawProvider,
+    pub(super) service: Name,
+    pub(super) framework_version: Option<Scalar>,
+    pub(super) provider: RawProvider,
     #[serde(default)]
-    plugins: Vec<String>,
+    pub(super) plugins: Vec<String>,
     #[serde(default)]
-    package: Option<RawPackage>,
+    pub(super) package: Option<RawPackage>,
     #[serde(default)]
-    functions: Ordered<RawFunction>,
+    pub(super) functions: Ordered<RawFunction>,
+    #[serde(default)]
+    pub(super) constructs: Ordered<RawConstruct>,
+    #[serde(default)]
+    pub(super) resources: Option<RawResources>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a mapping of provider settings")]
-struct RawProvider {
-    name: ProviderName,
-    runtime: Option<String>,
-    architecture: Option<RawArchitecture>,
-    region: Option<String>,
-    stage: Option<String>,
-    timeout: Option<Timeout>,
-    memory_size: Option<MemorySize>,
+pub(super) struct RawProvider {
+    pub(super) name: ProviderName,
+    pub(super) runtime: Option<String>,
+    pub(super) architecture: Option<RawArchitecture>,
+    pub(super) region: Option<String>,
+    pub(super) stage: Option<String>,
+    pub(super) timeout: Option<Timeout>,
+    pub(super) memory_size: Option<MemorySize>,
     #[serde(default)]
-    environment: BTreeMap<String, Scalar>,
+    pub(super) environment: BTreeMap<String, EnvValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a mapping of function settings")]
-struct RawFunction {
-    handler: String,
-    name: Option<String>,
-    runtime: Option<String>,
-    architecture: Option<RawArchitecture>,
-    timeout: Option<Timeout>,
-    memory_size: Option<MemorySize>,
+pub(super) struct RawFunction {
+    pub(super) handler: String,
+    pub(super) name: Option<String>,
+    pub(super) runtime: Option<String>,
+    pub(super) architecture: Option<RawArchitecture>,
+    pub(super) timeout: Option<Timeout>,
+    pub(super) memory_size: Option<MemorySize>,
     #[serde(default)]
-    environment: BTreeMap<String, Scalar>,
-    package: Option<RawPackage>,
-    reserved_concurrency: Option<u32>,
+    pub(super) environment: BTreeMap<String, EnvValue>,
+    pub(super) package: Option<RawPackage>,
+    pub(super) reserved_concurrency: Option<u32>,
     #[serde(default)]
-    events: Vec<RawEvent>,
+    pub(super) events: Vec<RawEvent>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a mapping such as {artifact: path/to/bootstrap.zip}")]
-struct RawPackage {
-    artifact: Option<String>,
+pub(super) struct RawPackage {
+    pub(super) artifact: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
-enum RawArchitecture {
+pub(super) enum RawArchitecture {
     #[serde(rename = "x86_64")]
     X86_64,
     #[serde(rename = "arm64")]
@@ -86,70 +86,11 @@ impl From<RawArchitecture> for Architecture {
     }
 }
 
-impl RawConfig {
-    pub(super) fn resolve(self, path: &Path, dir: &Path) -> Result<ServerlessConfig, String> {
-        let p = self.provider;
-        let stage = p.stage.unwrap_or_else(|| DEFAULT_STAGE.to_owned());
-        let provider = Provider {
-            name: p.name.0,
-            runtime: p.runtime,
-            architecture: p.architecture.map_or(Architecture::X86_64, Into::into),
-            region: p.region.unwrap_or_else(|| DEFAULT_REGION.to_owned()),
-            stage: stage.clone(),
-            timeout: p.timeout.map(|t| t.0),
-            memory_size: p.memory_size.map(|m| m.0),
-            environment: p.environment.into_iter().map(|(k, v)| (k, v.0)).collect(),
-        };
-        let service_artifact = self.package.and_then(|p| p.artifact);
-        let mut functions = Vec::new();
-        for (key, f) in self.functions.0 {
-            let mut environment = provider.environment.clone();
-            environment.extend(f.environment.into_iter().map(|(k, v)| (k, v.0)));
-            let artifact = f
-                .package
-                .and_then(|p| p.artifact)
-                .or_else(|| service_artifact.clone())
-                .map(|a| dir.join(a));
-            functions.push(Function {
-                name: f
-                    .name
-                    .unwrap_or_else(|| format!("{}-{}-{}", self.service.0, stage, key)),
-                handler: f.handler,
-                runtime: f.runtime.or_else(|| provider.runtime.clone()),
-                architecture: f.architecture.map_or(provider.architecture, Into::into),
-                timeout_seconds: f
-                    .timeout
-                    .map(|t| t.0)
-                    .or(provider.timeout)
-                    .unwrap_or(DEFAULT_TIMEOUT_SECONDS),
-                memory_size_mb: f
-                    .memory_size
-                    .map(|m| m.0)
-                    .or(provider.memory_size)
-                    .unwrap_or(DEFAULT_MEMORY_MB),
-                environment,
-                artifact,
-                reserved_concurrency: f.reserved_concurrency,
-                http_api: f.events.into_iter().map(|RawEvent::HttpApi(r)| r).collect(),
-                key,
-            });
-        }
-        Ok(ServerlessConfig {
-            path: path.to_owned(),
-            service: self.service.0,
-            framework_version: self.framework_version.map(|v| v.0),
-            provider,
-            plugins: self.plugins,
-            functions,
-        })
-    }
-}
-
 /// A scalar whose value is checked while serde_yaml_ng is still on it, so
 /// the error carries the key's own path and line.
 macro_rules! checked_scalar {
     ($name:ident, String, $check:expr) => {
-        struct $name(String);
+        pub(super) struct $name(pub(super) String);
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -169,7 +110,7 @@ macro_rules! checked_scalar {
         }
     };
     ($name:ident, u32, $check:expr) => {
-        struct $name(u32);
+        pub(super) struct $name(pub(super) u32);
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -243,7 +184,7 @@ checked_scalar!(MemorySize, u32, |m| {
 });
 
 /// A string, number or boolean, read as text (environment values, `frameworkVersion: 3`).
-struct Scalar(String);
+pub(super) struct Scalar(pub(super) String);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -259,7 +200,7 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-fn kind(v: &serde_yaml_ng::Value) -> &'static str {
+pub(super) fn kind(v: &serde_yaml_ng::Value) -> &'static str {
     use serde_yaml_ng::Value::*;
     match v {
         Null => "null",
@@ -328,8 +269,9 @@ impl fmt::Display for HttpMethod {
 }
 
 /// One entry of `events:`. Only event types localcloud can play are accepted.
-enum RawEvent {
+pub(super) enum RawEvent {
     HttpApi(HttpApiRoute),
+    Sqs(RawSqsEvent),
 }
 
 impl<'de> Deserialize<'de> for RawEvent {
@@ -345,11 +287,14 @@ impl<'de> Deserialize<'de> for RawEvent {
             "httpApi" => parse_http_api(&value)
                 .map(RawEvent::HttpApi)
                 .map_err(de::Error::custom),
+            "sqs" => parse_sqs_event(&value)
+                .map(RawEvent::Sqs)
+                .map_err(de::Error::custom),
             "http" => Err(de::Error::custom(
                 "event type `http` (API Gateway REST API) is not supported by localcloud; use `httpApi` (HTTP API)",
             )),
             other => Err(de::Error::custom(format!(
-                "event type `{other}` is not supported by localcloud (supported: httpApi)"
+                "event type `{other}` is not supported by localcloud (supported: httpApi, sqs)"
             ))),
         }
     }
@@ -437,7 +382,7 @@ fn check_route_path(path: &str) -> Result<(), String> {
 
 /// A mapping read in file order (`functions:` order is the order a learner
 /// sees in reports).
-pub(super) struct Ordered<T>(pub Vec<(String, T)>);
+pub(super) struct Ordered<T>(pub(super) Vec<(String, T)>);
 
 impl<T> Default for Ordered<T> {
     fn default() -> Self {
@@ -469,5 +414,268 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
             }
         }
         d.deserialize_any(OrderedVisitor(PhantomData))
+    }
+}
+
+/// A value that names an SQS queue or one of its attributes:
+/// `!Ref Q` (its URL), `!GetAtt Q.Arn`, `!GetAtt Q.QueueName`, the long forms
+/// `{Ref: Q}` / `{"Fn::GetAtt": [Q, Arn]}`, or a plain string (which may hold
+/// `${...}` variables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RefValue {
+    Text(String),
+    Ref(String),
+    GetAtt(String, String),
+}
+
+impl RefValue {
+    pub(super) fn from_yaml(value: &serde_yaml_ng::Value) -> Result<Self, String> {
+        use serde_yaml_ng::Value;
+        let get_att = |text: &str| -> Result<RefValue, String> {
+            match text.split_once('.') {
+                Some((id, attribute)) => Ok(RefValue::GetAtt(id.to_owned(), attribute.to_owned())),
+                None => Err(format!("GetAtt {text:?} must be `LogicalId.Attribute`")),
+            }
+        };
+        match value {
+            Value::String(s) => Ok(RefValue::Text(s.clone())),
+            Value::Number(n) => Ok(RefValue::Text(n.to_string())),
+            Value::Bool(b) => Ok(RefValue::Text(b.to_string())),
+            Value::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                let tag = tag.trim_start_matches('!');
+                match (tag, &tagged.value) {
+                    ("Ref", Value::String(id)) => Ok(RefValue::Ref(id.clone())),
+                    ("GetAtt", Value::String(text)) => get_att(text),
+                    ("GetAtt", Value::Sequence(parts)) if parts.len() == 2 => {
+                        match (&parts[0], &parts[1]) {
+                            (Value::String(id), Value::String(attribute)) => {
+                                Ok(RefValue::GetAtt(id.clone(), attribute.clone()))
+                            }
+                            _ => Err("!GetAtt [LogicalId, Attribute] takes two strings".into()),
+                        }
+                    }
+                    _ => Err(format!(
+                        "the CloudFormation function !{tag} is not supported by localcloud here (supported: !Ref and !GetAtt of an AWS::SQS::Queue)"
+                    )),
+                }
+            }
+            Value::Mapping(map) if map.len() == 1 => {
+                let (key, inner) = map.iter().next().ok_or("empty mapping")?;
+                match (key.as_str(), inner) {
+                    (Some("Ref"), Value::String(id)) => Ok(RefValue::Ref(id.clone())),
+                    (Some("Fn::GetAtt"), Value::String(text)) => get_att(text),
+                    (Some("Fn::GetAtt"), Value::Sequence(parts)) if parts.len() == 2 => {
+                        match (&parts[0], &parts[1]) {
+                            (Value::String(id), Value::String(attribute)) => {
+                                Ok(RefValue::GetAtt(id.clone(), attribute.clone()))
+                            }
+                            _ => Err("Fn::GetAtt: [LogicalId, Attribute] takes two strings".into()),
+                        }
+                    }
+                    (Some(other), _) => Err(format!(
+                        "the CloudFormation function {other} is not supported by localcloud here (supported: Ref and Fn::GetAtt of an AWS::SQS::Queue)"
+                    )),
+                    (None, _) => Err("expected a string, Ref or Fn::GetAtt".into()),
+                }
+            }
+            other => Err(format!(
+                "expected a string, number, boolean, Ref or Fn::GetAtt, found {}",
+                kind(other)
+            )),
+        }
+    }
+}
+
+/// An environment variable's value.
+pub(super) struct EnvValue(pub(super) RefValue);
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml_ng::Value::deserialize(d)?;
+        RefValue::from_yaml(&value)
+            .map(EnvValue)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// `- sqs: <arn>` or `- sqs: {arn, batchSize, maximumBatchingWindow,
+/// functionResponseType, maximumConcurrency}` (Serverless v3 "SQS Queues").
+#[derive(Debug, Clone)]
+pub(super) struct RawSqsEvent {
+    pub(super) arn: RefValue,
+    pub(super) batch_size: Option<u32>,
+    pub(super) maximum_batching_window: Option<u32>,
+    pub(super) report_batch_item_failures: bool,
+    pub(super) maximum_concurrency: Option<u32>,
+}
+
+fn parse_sqs_event(value: &serde_yaml_ng::Value) -> Result<RawSqsEvent, String> {
+    let map = match value {
+        serde_yaml_ng::Value::Mapping(map) if map.get("arn").is_some() => map,
+        _ => {
+            return Ok(RawSqsEvent {
+                arn: RefValue::from_yaml(value)?,
+                batch_size: None,
+                maximum_batching_window: None,
+                report_batch_item_failures: false,
+                maximum_concurrency: None,
+            });
+        }
+    };
+    let number = |key: &str, min: u64, max: u64| -> Result<Option<u32>, String> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_u64() {
+                Some(n) if (min..=max).contains(&n) => Ok(Some(n as u32)),
+                _ => Err(format!("sqs.{key} must be a number from {min} to {max}")),
+            },
+        }
+    };
+    for key in map.keys().filter_map(|k| k.as_str()) {
+        if ![
+            "arn",
+            "batchSize",
+            "maximumBatchingWindow",
+            "functionResponseType",
+            "maximumConcurrency",
+            "enabled",
+            "filterPatterns",
+        ]
+        .contains(&key)
+        {
+            return Err(format!("sqs.{key} is not supported by localcloud"));
+        }
+    }
+    let report = match map.get("functionResponseType").and_then(|v| v.as_str()) {
+        None => false,
+        Some("ReportBatchItemFailures") => true,
+        Some(other) => {
+            return Err(format!(
+                "sqs.functionResponseType {other:?}: the only value is ReportBatchItemFailures"
+            ));
+        }
+    };
+    let event = RawSqsEvent {
+        arn: RefValue::from_yaml(map.get("arn").ok_or("sqs needs `arn`")?)?,
+        // Lambda: BatchSize 1-10,000; MaximumBatchingWindowInSeconds 0-300;
+        // ScalingConfig.MaximumConcurrency 2-1,000 (L-DG services-sqs-configure).
+        batch_size: number("batchSize", 1, 10_000)?,
+        maximum_batching_window: number("maximumBatchingWindow", 0, 300)?,
+        report_batch_item_failures: report,
+        maximum_concurrency: number("maximumConcurrency", 2, 1_000)?,
+    };
+    if event.batch_size.unwrap_or(10) > 10 && event.maximum_batching_window.unwrap_or(0) == 0 {
+        return Err(
+            "sqs.batchSize above 10 needs a maximumBatchingWindow of at least 1 second".into(),
+        );
+    }
+    Ok(event)
+}
+
+/// A Lift construct. Only `type: queue` is supported.
+pub(super) enum RawConstruct {
+    Queue(Box<RawQueueConstruct>),
+}
+
+/// serverless-lift's `queue` construct (lift docs/queue.md, Queue.ts schema:
+/// no other keys are allowed).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct RawQueueConstruct {
+    #[serde(rename = "type")]
+    pub(super) _type: String,
+    pub(super) worker: RawWorker,
+    pub(super) max_retries: Option<u32>,
+    pub(super) batch_size: Option<u32>,
+    pub(super) max_batching_window: Option<u32>,
+    pub(super) max_concurrency: Option<u32>,
+    pub(super) fifo: Option<bool>,
+    pub(super) delay: Option<u32>,
+    pub(super) encryption: Option<String>,
+    pub(super) encryption_key: Option<String>,
+    pub(super) encryption_key_arn: Option<String>,
+    pub(super) alarm: Option<String>,
+}
+
+/// The worker: a function definition, or the name of a function in `functions:`.
+pub(super) enum RawWorker {
+    Inline(Box<RawFunction>),
+    Reference(String),
+}
+
+impl<'de> Deserialize<'de> for RawWorker {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml_ng::Value::deserialize(d)?;
+        match value {
+            serde_yaml_ng::Value::String(name) => Ok(RawWorker::Reference(name)),
+            serde_yaml_ng::Value::Mapping(_) => serde_yaml_ng::from_value(value)
+                .map(|f| RawWorker::Inline(Box::new(f)))
+                .map_err(|e| de::Error::custom(format!("worker: {e}"))),
+            other => Err(de::Error::custom(format!(
+                "worker must be a function definition or a function's name, found {}",
+                kind(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawConstruct {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml_ng::Value::deserialize(d)?;
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned);
+        match kind.as_deref() {
+            Some("queue") => serde_yaml_ng::from_value(value)
+                .map(|q| RawConstruct::Queue(Box::new(q)))
+                .map_err(de::Error::custom),
+            Some(other) => Err(de::Error::custom(format!(
+                "construct type `{other}` is not supported by localcloud (supported: queue)"
+            ))),
+            None => Err(de::Error::custom(
+                "a construct needs a `type`, such as `type: queue`",
+            )),
+        }
+    }
+}
+
+/// `resources:` — CloudFormation. localcloud plays `AWS::SQS::Queue` only.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RawResources {
+    #[serde(default)]
+    pub(super) resources: Ordered<RawResource>,
+}
+
+pub(super) struct RawResource {
+    /// Properties of an `AWS::SQS::Queue`.
+    pub(super) properties: serde_yaml_ng::Mapping,
+}
+
+impl<'de> Deserialize<'de> for RawResource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml_ng::Value::deserialize(d)?;
+        match value.get("Type").and_then(|t| t.as_str()) {
+            Some("AWS::SQS::Queue") => {}
+            Some(other) => {
+                return Err(de::Error::custom(format!(
+                    "resource type {other} is not supported by localcloud (supported: AWS::SQS::Queue)"
+                )));
+            }
+            None => return Err(de::Error::custom("a resource needs a `Type`")),
+        }
+        let properties = match value.get("Properties") {
+            None => serde_yaml_ng::Mapping::new(),
+            Some(serde_yaml_ng::Value::Mapping(m)) => m.clone(),
+            Some(other) => {
+                return Err(de::Error::custom(format!(
+                    "Properties must be a mapping, found {}",
+                    kind(other)
+                )));
+            }
+        };
+        Ok(RawResource { properties })
     }
 }

@@ -116,7 +116,7 @@ fn errors_name_the_file_the_key_and_the_line() {
     );
     insta::assert_snapshot!(
         error("service: svc\nprovider:\n  name: aws\nfunctions:\n  api:\n    handler: bootstrap\n    events:\n      - schedule: rate(1 minute)\n"),
-        @"/lesson/serverless.yml: functions.api.events: event type `schedule` is not supported by localcloud (supported: httpApi) at line 8 column 7"
+        @"/lesson/serverless.yml: functions.api.events: event type `schedule` is not supported by localcloud (supported: httpApi, sqs) at line 8 column 7"
     );
     insta::assert_snapshot!(
         error("service: svc\nprovider:\n  name: aws\n  architecture: arm\n"),
@@ -170,4 +170,232 @@ fn a_missing_file_is_a_clear_error() {
             .starts_with("/nope/serverless.yml: cannot read the file"),
         "{e}"
     );
+}
+
+const STEP2: &str = r#"
+service: tutorial-step-2
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: provided.al2023
+  region: ap-northeast-2
+  timeout: 20
+constructs:
+  jobs:
+    type: queue
+    worker:
+      handler: bootstrap
+      timeout: 15
+functions:
+  producer:
+    handler: bootstrap
+    events:
+      - httpApi:
+          method: post
+          path: /produce
+    environment:
+      QUEUE_URL: ${construct:jobs.queueUrl}
+      STAGE: ${sls:stage}
+      SERVICE: ${self:service}
+plugins:
+  - serverless-lift
+"#;
+
+#[test]
+fn a_lift_queue_construct_becomes_a_queue_a_dlq_and_a_worker() {
+    let config = read(STEP2).unwrap();
+    let names: Vec<_> = config.queues.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["tutorial-step-2-dev-jobs-dlq", "tutorial-step-2-dev-jobs"]
+    );
+    let jobs = &config.queues[1];
+    // Lift: worker timeout x 6 + maxBatchingWindow; provider.timeout is not used.
+    assert_eq!(jobs.attributes["VisibilityTimeout"], "90");
+    assert_eq!(
+        jobs.redrive,
+        Some(Redrive {
+            dead_letter_queue: "tutorial-step-2-dev-jobs-dlq".into(),
+            max_receive_count: 3
+        })
+    );
+    assert_eq!(
+        config.queues[0].attributes["MessageRetentionPeriod"],
+        "1209600"
+    );
+    let worker = config.function("jobsWorker").unwrap();
+    assert_eq!(worker.name, "tutorial-step-2-dev-jobsWorker");
+    assert_eq!(worker.timeout_seconds, 15);
+    assert_eq!(
+        worker.sqs_events,
+        [SqsEventSource {
+            queue: "tutorial-step-2-dev-jobs".into(),
+            batch_size: 1,
+            maximum_batching_window_seconds: 0,
+            report_batch_item_failures: true,
+            maximum_concurrency: None
+        }]
+    );
+    let producer = config.function("producer").unwrap();
+    assert_eq!(
+        producer.environment["QUEUE_URL"],
+        "http://127.0.0.1:9324/000000000000/tutorial-step-2-dev-jobs"
+    );
+    assert_eq!(producer.environment["STAGE"], "dev");
+    assert_eq!(producer.environment["SERVICE"], "tutorial-step-2");
+    assert_eq!(
+        producer.timeout_seconds, 20,
+        "provider.timeout still applies to other functions"
+    );
+}
+
+#[test]
+fn lift_options_and_the_stage_option() {
+    let text = STEP2.replace(
+        "      timeout: 15\n",
+        "      timeout: 10\n    maxRetries: 5\n    batchSize: 20\n    maxBatchingWindow: 4\n    maxConcurrency: 7\n    delay: 3\n",
+    );
+    let context = ResolveContext {
+        stage: Some("prod".into()),
+        sqs_endpoint_url: "http://127.0.0.1:4000".into(),
+        ..Default::default()
+    };
+    let config = ServerlessConfig::from_str_with(&text, Path::new("s.yml"), &context).unwrap();
+    let jobs = &config.queues[1];
+    assert_eq!(jobs.name, "tutorial-step-2-prod-jobs");
+    assert_eq!(jobs.attributes["VisibilityTimeout"], "64");
+    assert_eq!(jobs.attributes["DelaySeconds"], "3");
+    assert_eq!(jobs.redrive.as_ref().unwrap().max_receive_count, 5);
+    let event = &config.function("jobsWorker").unwrap().sqs_events[0];
+    assert_eq!(
+        (
+            event.batch_size,
+            event.maximum_batching_window_seconds,
+            event.maximum_concurrency
+        ),
+        (20, 4, Some(7))
+    );
+    assert_eq!(
+        config.function("producer").unwrap().environment["QUEUE_URL"],
+        "http://127.0.0.1:4000/000000000000/tutorial-step-2-prod-jobs"
+    );
+}
+
+#[test]
+fn raw_cloudformation_queues_and_sqs_events() {
+    let config = read(
+        r#"
+service: raw
+provider:
+  name: aws
+  runtime: provided.al2023
+  stage: ${opt:stage, 'qa'}
+functions:
+  worker:
+    handler: bootstrap
+    timeout: 10
+    environment:
+      URL: !Ref Jobs
+      ARN: { "Fn::GetAtt": [Jobs, Arn] }
+    events:
+      - sqs:
+          arn: !GetAtt Jobs.Arn
+          batchSize: 5
+          functionResponseType: ReportBatchItemFailures
+resources:
+  Resources:
+    Jobs:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: ${self:service}-${sls:stage}-jobs
+        VisibilityTimeout: 60
+        RedrivePolicy:
+          deadLetterTargetArn: !GetAtt JobsDlq.Arn
+          maxReceiveCount: 2
+    JobsDlq:
+      Type: AWS::SQS::Queue
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.provider.stage, "qa");
+    let jobs = config
+        .queues
+        .iter()
+        .find(|q| q.name == "raw-qa-jobs")
+        .unwrap();
+    assert_eq!(jobs.attributes["VisibilityTimeout"], "60");
+    assert_eq!(
+        jobs.redrive.as_ref().unwrap().dead_letter_queue,
+        "raw-qa-JobsDlq"
+    );
+    let worker = config.function("worker").unwrap();
+    assert_eq!(
+        worker.environment["URL"],
+        "http://127.0.0.1:9324/000000000000/raw-qa-jobs"
+    );
+    assert_eq!(
+        worker.environment["ARN"],
+        "arn:aws:sqs:us-east-1:000000000000:raw-qa-jobs"
+    );
+    assert_eq!(worker.sqs_events[0].queue, "raw-qa-jobs");
+    assert_eq!(worker.sqs_events[0].batch_size, 5);
+    assert!(worker.sqs_events[0].report_batch_item_failures);
+}
+
+#[test]
+fn unsupported_constructs_variables_and_resources_are_named() {
+    let with = |extra: &str| error(&format!("service: svc\nprovider:\n  name: aws\n{extra}"));
+    for (extra, expected) in [
+        (
+            "constructs:\n  site:\n    type: static-website\n",
+            "construct type `static-website` is not supported",
+        ),
+        (
+            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    fifo: true\n",
+            "constructs.jobs.fifo: FIFO queues are not supported",
+        ),
+        (
+            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    colour: red\n",
+            "unknown field `colour`",
+        ),
+        (
+            "constructs:\n  jobs:\n    type: queue\n    worker: missing\n",
+            "constructs.jobs.worker: there is no function \"missing\"",
+        ),
+        (
+            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    batchSize: 20\n",
+            "'maxBatchingWindow' must be greater than 0",
+        ),
+        (
+            "functions:\n  f:\n    handler: b\n    environment:\n      X: ${ssm:/secret}\n",
+            "variable source `ssm:` is not supported",
+        ),
+        (
+            "functions:\n  f:\n    handler: b\n    environment:\n      X: ${env:LOCALCLOUD_SURELY_UNSET_VARIABLE}\n",
+            "has no value and no default",
+        ),
+        (
+            "functions:\n  f:\n    handler: b\n    environment:\n      X: ${construct:nope.queueUrl}\n",
+            "there is no construct \"nope\"",
+        ),
+        (
+            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\nfunctions:\n  f:\n    handler: b\n    environment:\n      X: ${construct:jobs.queueName}\n",
+            "a queue construct offers",
+        ),
+        (
+            "resources:\n  Resources:\n    Bucket:\n      Type: AWS::S3::Bucket\n",
+            "resource type AWS::S3::Bucket is not supported",
+        ),
+        (
+            "functions:\n  f:\n    handler: b\n    events:\n      - sqs: arn:aws:sqs:us-east-1:000000000000:elsewhere\n",
+            "queue \"elsewhere\" is not defined in this serverless.yml",
+        ),
+        (
+            "functions:\n  f:\n    handler: b\n    environment:\n      X: !Sub '${AWS::Region}'\n",
+            "!Sub is not supported",
+        ),
+    ] {
+        let message = with(extra);
+        assert!(message.contains(expected), "{extra}\n=> {message}");
+    }
 }
