@@ -99,6 +99,7 @@ impl Lesson {
             StackOptions {
                 code,
                 lambda: with_logs(logs),
+                sqs: None,
             },
         )?)
     }
@@ -134,7 +135,14 @@ impl Lesson {
                 (key.to_string(), CodeSource::Executable(path))
             })
             .collect();
-        Ok(Stack::new(config, StackOptions { code, lambda })?)
+        Ok(Stack::new(
+            config,
+            StackOptions {
+                code,
+                lambda,
+                sqs: None,
+            },
+        )?)
     }
 }
 

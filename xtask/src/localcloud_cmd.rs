@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
-use localcloud::config::ServerlessConfig;
+use localcloud::config::{ResolveContext, ServerlessConfig};
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::Logs;
 use localcloud::server::CancellationToken;
@@ -51,31 +51,30 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
             sqs_port,
             bootstraps,
         } => {
-            let stack = match &config {
-                Some(config) => Some(stack(config, &bootstraps)?),
-                None if !bootstraps.is_empty() => bail!("--bootstrap needs --config"),
-                None => None,
-            };
-            let region = stack.as_ref().map_or_else(
-                || "us-east-1".to_owned(),
-                |s| s.config.provider.region.clone(),
-            );
+            if config.is_none() && !bootstraps.is_empty() {
+                bail!("--bootstrap needs --config");
+            }
             tokio::runtime::Runtime::new()?.block_on(async {
                 let shutdown = CancellationToken::new();
                 let listener = localcloud::server::bind_loopback(sqs_port).await?;
                 let sqs_url = format!("http://{}", listener.local_addr()?);
                 let sqs = Sqs::new(SqsConfig {
-                    region: region.clone(),
                     endpoint_url: sqs_url.clone(),
                     ..Default::default()
                 });
-                tokio::spawn(localcloud::sqs::serve(listener, sqs, shutdown.clone()));
+                let stack = match &config {
+                    Some(config) => Some(stack(config, &bootstraps, &sqs)?),
+                    None => None,
+                };
+                tokio::spawn(localcloud::sqs::serve(listener, sqs.clone(), shutdown.clone()));
+                let region = sqs.region();
                 println!("SQS: {sqs_url}  (AWS JSON protocol; any access key works)");
                 println!(
                     "  try: aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
                 );
                 if let Some(stack) = &stack {
                     let running = stack.serve(port, shutdown.clone()).await?;
+                    stack.start_event_sources(shutdown.clone())?;
                     println!("\n{}", stack.describe(&running.http_url));
                 }
                 println!("Serving; Ctrl-C stops.");
@@ -90,8 +89,14 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
     }
 }
 
-fn stack(config: &std::path::Path, bootstraps: &[String]) -> Result<Stack> {
-    let config = ServerlessConfig::from_file(config)?;
+/// The service in `config`, its queues in `sqs`.
+fn stack(config: &std::path::Path, bootstraps: &[String], sqs: &Sqs) -> Result<Stack> {
+    let context = ResolveContext {
+        sqs_endpoint_url: sqs.endpoint_url(),
+        account_id: sqs.account_id(),
+        ..Default::default()
+    };
+    let config = ServerlessConfig::from_file_with(config, &context)?;
     let mut code = BTreeMap::new();
     for spec in bootstraps {
         let Some((key, path)) = spec.split_once('=') else {
@@ -111,6 +116,7 @@ fn stack(config: &std::path::Path, bootstraps: &[String]) -> Result<Stack> {
             logs: Logs::new(true),
             ..Default::default()
         },
+        sqs: Some(sqs.clone()),
     };
     Ok(Stack::new(config, options)?)
 }

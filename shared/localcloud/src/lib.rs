@@ -17,6 +17,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod esm;
 pub mod http_api;
 pub mod lambda;
 pub mod server;

@@ -1,5 +1,6 @@
-//! A whole `serverless.yml`, running: its functions in Lambda, its routes
-//! on an HTTP API bound to 127.0.0.1.
+//! A whole `serverless.yml`, running: its queues in SQS, its functions in
+//! Lambda, its routes on an HTTP API bound to 127.0.0.1, and its SQS event
+//! sources as event source mappings.
 //!
 //! This is what `cargo xtask localcloud up --config ...` and the lessons'
 //! `run`/`up` start. Each function's code comes from its `package.artifact`
@@ -12,10 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{HttpApiRoute, ServerlessConfig};
+use crate::esm::{EventSourceMapping, MappingError, MappingSpec};
 use crate::http_api::HttpApi;
 use crate::http_api::routes::RouteTable;
 use crate::lambda::{Code, FunctionSpec, Handler, Lambda, LambdaSettings, TaskRoot};
 use crate::server::{self, CancellationToken};
+use crate::sqs::{Sqs, SqsConfig};
 
 /// Where one function's code comes from.
 #[derive(Clone)]
@@ -34,6 +37,10 @@ pub struct StackOptions {
     /// Per function key; functions not listed use [`CodeSource::Artifact`].
     pub code: BTreeMap<String, CodeSource>,
     pub lambda: LambdaSettings,
+    /// The SQS the stack's queues live in; a new in-memory one if `None`.
+    /// Its endpoint must be the one the config was resolved against
+    /// ([`crate::config::ResolveContext`]).
+    pub sqs: Option<Sqs>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,18 @@ pub enum StackError {
     },
     #[error("{0}")]
     Bind(std::io::Error),
+    #[error("{path}: {defined_at}: {message}")]
+    Queue {
+        path: PathBuf,
+        defined_at: String,
+        message: String,
+    },
+    #[error("{path}: functions.{function}: event source mapping: {error}")]
+    Mapping {
+        path: PathBuf,
+        function: String,
+        error: MappingError,
+    },
 }
 
 /// The runtimes localcloud can run in process mode: custom runtimes, whose
@@ -57,12 +76,31 @@ pub struct Stack {
     pub config: ServerlessConfig,
     pub lambda: Lambda,
     pub http_api: HttpApi,
+    pub sqs: Sqs,
 }
 
 impl Stack {
     pub fn new(config: ServerlessConfig, options: StackOptions) -> Result<Self, StackError> {
+        let sqs = options
+            .sqs
+            .unwrap_or_else(|| Sqs::new(SqsConfig::default()));
+        sqs.set_region(config.provider.region.clone());
+        create_queues(&config, &sqs)?;
         let mut settings = options.lambda;
         settings.region = config.provider.region.clone();
+        // Functions reach localcloud's SQS through the standard variables
+        // the AWS SDKs read, with credentials as Lambda gives every function.
+        for (key, value) in [
+            ("AWS_ENDPOINT_URL_SQS", sqs.endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", "AKIDLOCALCLOUD".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "localcloud".to_owned()),
+            ("AWS_SESSION_TOKEN", "localcloud".to_owned()),
+        ] {
+            settings
+                .extra_environment
+                .entry(key.to_owned())
+                .or_insert(value);
+        }
         let lambda = Lambda::new(settings);
         let mut routes = RouteTable::default();
         for function in &config.functions {
@@ -112,7 +150,42 @@ impl Stack {
             config,
             lambda,
             http_api,
+            sqs,
         })
+    }
+
+    /// Starts the event source mapping of every `sqs` event (the Lift
+    /// worker's included), checked as CreateEventSourceMapping checks it.
+    pub fn start_event_sources(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<Vec<EventSourceMapping>, StackError> {
+        let mut mappings = Vec::new();
+        for function in &self.config.functions {
+            for source in &function.sqs_events {
+                let spec = MappingSpec {
+                    function_name: function.name.clone(),
+                    queue_name: source.queue.clone(),
+                    batch_size: source.batch_size,
+                    maximum_batching_window_seconds: source.maximum_batching_window_seconds,
+                    report_batch_item_failures: source.report_batch_item_failures,
+                    maximum_concurrency: source.maximum_concurrency,
+                };
+                let mapping = EventSourceMapping::start(
+                    spec,
+                    self.sqs.clone(),
+                    self.lambda.clone(),
+                    shutdown.clone(),
+                )
+                .map_err(|error| StackError::Mapping {
+                    path: self.config.path.clone(),
+                    function: function.key.clone(),
+                    error,
+                })?;
+                mappings.push(mapping);
+            }
+        }
+        Ok(mappings)
     }
 
     /// Binds the HTTP API on `127.0.0.1:port` and serves until `shutdown`.
@@ -166,6 +239,13 @@ impl Stack {
         for f in &config.functions {
             out.push_str(&format!("  {}: {}\n", f.key, f.name));
         }
+        if !config.queues.is_empty() {
+            out.push_str("queues:\n");
+            for q in &config.queues {
+                let url = self.sqs.queue_url(&q.name).unwrap_or_default();
+                out.push_str(&format!("  {}: {url}\n", q.defined_at));
+            }
+        }
         out
     }
 }
@@ -180,6 +260,40 @@ impl RunningStack {
     pub fn stop(&self) {
         self.shutdown.cancel();
     }
+}
+
+/// Creates the file's queues, then sets their redrive policies (a queue may
+/// name a DLQ defined after it).
+fn create_queues(config: &ServerlessConfig, sqs: &Sqs) -> Result<(), StackError> {
+    let error = |defined_at: &str, message: String| StackError::Queue {
+        path: config.path.clone(),
+        defined_at: defined_at.to_owned(),
+        message,
+    };
+    for queue in &config.queues {
+        sqs.create_queue(&queue.name, &queue.attributes)
+            .map_err(|e| error(&queue.defined_at, e.message))?;
+    }
+    for queue in &config.queues {
+        if let Some(redrive) = &queue.redrive {
+            let arn = sqs.queue_arn(&redrive.dead_letter_queue).ok_or_else(|| {
+                error(
+                    &queue.defined_at,
+                    format!("no queue {}", redrive.dead_letter_queue),
+                )
+            })?;
+            let policy = serde_json::json!({
+                "deadLetterTargetArn": arn,
+                "maxReceiveCount": redrive.max_receive_count,
+            });
+            sqs.set_queue_attributes(
+                &queue.name,
+                BTreeMap::from([("RedrivePolicy".to_owned(), policy.to_string())]),
+            )
+            .map_err(|e| error(&queue.defined_at, e.message))?;
+        }
+    }
+    Ok(())
 }
 
 fn check_runtime(runtime: Option<&str>) -> Result<(), String> {

@@ -76,7 +76,15 @@ fn stack() -> Stack {
         logs: Logs::new(false),
         ..Default::default()
     };
-    Stack::new(config, StackOptions { code, lambda }).unwrap()
+    Stack::new(
+        config,
+        StackOptions {
+            code,
+            lambda,
+            sqs: None,
+        },
+    )
+    .unwrap()
 }
 
 async fn call(stack: &Stack, request: http::Request<Full<Bytes>>) -> (u16, String) {

@@ -140,6 +140,89 @@ impl Sqs {
         engine.queue_mut_by_name(name, now).ok().map(|q| q.counts())
     }
 
+    /// Sets attributes of a queue (as SetQueueAttributes would).
+    pub fn set_queue_attributes(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> SqsResult<()> {
+        let queue_url = self
+            .queue_url(name)
+            .ok_or_else(SqsError::queue_does_not_exist)?;
+        ops::queues::set_queue_attributes(
+            self,
+            ops::queues::SetQueueAttributesRequest {
+                queue_url,
+                attributes,
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// ReceiveMessage with every system attribute and message attribute,
+    /// through the same code as the API (long polling included): what the
+    /// Lambda event source mapping's pollers call.
+    pub async fn receive_messages(
+        &self,
+        queue_url: &str,
+        max: u32,
+        wait_seconds: u32,
+    ) -> SqsResult<Vec<ops::messages::MessageOut>> {
+        let request = ops::messages::ReceiveMessageRequest {
+            queue_url: queue_url.to_owned(),
+            attribute_names: Vec::new(),
+            message_system_attribute_names: vec!["All".to_owned()],
+            message_attribute_names: vec!["All".to_owned()],
+            max_number_of_messages: Some(max.into()),
+            visibility_timeout: None,
+            wait_time_seconds: Some(wait_seconds.into()),
+            receive_request_attempt_id: None,
+        };
+        Ok(ops::messages::receive_message(self, request)
+            .await?
+            .messages)
+    }
+
+    /// DeleteMessage.
+    pub fn delete_message(&self, queue_url: &str, receipt_handle: &str) -> SqsResult<()> {
+        ops::messages::delete_message(
+            self,
+            ops::messages::DeleteMessageRequest {
+                queue_url: queue_url.to_owned(),
+                receipt_handle: receipt_handle.to_owned(),
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// A queue's current attributes (`All`), as GetQueueAttributes returns them.
+    pub fn queue_attributes(&self, name: &str) -> SqsResult<BTreeMap<String, String>> {
+        let queue_url = self
+            .queue_url(name)
+            .ok_or_else(SqsError::queue_does_not_exist)?;
+        ops::queues::get_queue_attributes(
+            self,
+            ops::queues::GetQueueAttributesRequest {
+                queue_url,
+                attribute_names: vec!["All".to_owned()],
+            },
+        )
+        .map(|r| r.attributes)
+    }
+
+    /// Changes the region in ARNs (a stack uses its service's region).
+    pub fn set_region(&self, region: impl Into<String>) {
+        self.engine().region = region.into();
+    }
+
+    pub fn region(&self) -> String {
+        self.engine().region.clone()
+    }
+
+    pub fn account_id(&self) -> String {
+        self.engine().account_id.clone()
+    }
+
     pub(crate) fn now(&self) -> (Instant, i64) {
         let now = self.shared.clock.now();
         (now, self.shared.clock.epoch_millis_at(now))
