@@ -11,6 +11,7 @@
 //! under load, up to the limit, and callers wait for a free one), and the
 //! CloudWatch-style START / END / REPORT lines ([`logs`]).
 
+pub mod adapters;
 pub mod artifact;
 pub mod logs;
 pub mod process;
