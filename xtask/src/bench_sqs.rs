@@ -8,58 +8,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use localcloud::client::HttpClient;
 use localcloud::server::{CancellationToken, bind_loopback};
-use localcloud::sqs::{Sqs, SqsConfig, SqsService};
+use localcloud::sqs::{Sqs, SqsConfig};
 use serde_json::{Value, json};
 
 use crate::bench::LoadStats;
-
-/// Where requests go.
-#[derive(Clone)]
-enum Target {
-    Tcp { client: HttpClient, url: String },
-    InMemory(SqsService),
-}
-
-impl Target {
-    async fn call(&self, operation: &str, body: Value) -> Result<Value> {
-        let target = format!("AmazonSQS.{operation}");
-        let headers = [
-            ("content-type", "application/x-amz-json-1.0"),
-            ("x-amz-target", target.as_str()),
-            (
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0",
-            ),
-        ];
-        let (status, bytes) = match self {
-            Target::Tcp { client, url } => {
-                let answer = client
-                    .send(http::Method::POST, url, &headers, body.to_string())
-                    .await?;
-                (answer.status, answer.body)
-            }
-            Target::InMemory(service) => {
-                let mut request = http::Request::post("/");
-                for (k, v) in headers {
-                    request = request.header(k, v);
-                }
-                let response = service
-                    .call_http(request.body(Full::new(Bytes::from(body.to_string())))?)
-                    .await;
-                let status = response.status();
-                (status, response.into_body().collect().await?.to_bytes())
-            }
-        };
-        if !status.is_success() {
-            bail!("{operation}: {status} {}", String::from_utf8_lossy(&bytes));
-        }
-        Ok(serde_json::from_slice(&bytes)?)
-    }
-}
+use crate::sqs_client::SqsClient as Target;
 
 async fn create_queue(target: &Target, name: &str) -> Result<String> {
     let answer = target

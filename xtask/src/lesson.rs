@@ -32,6 +32,8 @@ pub struct LessonArgs {
 pub enum LessonId {
     /// HTTP API -> Lambda: validate {"input": <number>}, answer input + 1.
     Step1,
+    /// POST /produce -> SQS (Lift queue) -> worker Lambda that adds 1.
+    Step2,
 }
 
 #[derive(Subcommand)]
@@ -39,12 +41,19 @@ pub enum Action {
     /// Build, boot localcloud from the lesson's serverless.yml, send the
     /// lesson's requests, print what comes back; exits 0 only if every answer
     /// is right.
-    Run,
+    Run {
+        /// Jobs to send (lessons with a queue).
+        #[arg(long, default_value_t = 20)]
+        jobs: usize,
+    },
     /// Boot localcloud and serve the lesson until Ctrl-C.
     Up {
         /// Port of the HTTP API on 127.0.0.1.
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Port of SQS on 127.0.0.1 (lessons with a queue).
+        #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
+        sqs_port: u16,
     },
     /// POST a JSON body to the lesson's endpoint and print status and body.
     Invoke {
@@ -54,6 +63,50 @@ pub enum Action {
         #[arg(long)]
         url: Option<String>,
     },
+    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
+    Loop {
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Where to send them; default: the local endpoint of `up`.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Put a raw message on the lesson's queue (a poison one, say).
+    Send {
+        /// The message body, sent as is.
+        body: String,
+        #[arg(long, default_value = "http://127.0.0.1:9324")]
+        sqs_url: String,
+    },
+    /// The dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+        #[arg(long, default_value = "http://127.0.0.1:9324", global = true)]
+        sqs_url: String,
+    },
+    /// The queue.
+    Queue {
+        #[command(subcommand)]
+        action: QueueAction,
+        #[arg(long, default_value = "http://127.0.0.1:9324", global = true)]
+        sqs_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DlqAction {
+    /// What is in the DLQ (peeks: each look counts as a receive).
+    Show,
+}
+
+#[derive(Subcommand)]
+pub enum QueueAction {
+    /// Approximate counts of the queue and its DLQ.
+    Stats,
 }
 
 /// What the runner knows about a lesson.
@@ -65,6 +118,8 @@ pub struct Lesson {
     pub binaries: &'static [(&'static str, &'static str)],
     /// The path `invoke` posts to.
     pub invoke_path: &'static str,
+    /// The Lift queue construct, for lessons with a queue.
+    pub queue: Option<&'static str>,
 }
 
 impl LessonId {
@@ -76,6 +131,15 @@ impl LessonId {
                 package: "step1-http",
                 binaries: &[("api", "step1-api")],
                 invoke_path: "/",
+                queue: None,
+            },
+            LessonId::Step2 => Lesson {
+                name: "step2",
+                dir: "lessons/step2-sqs",
+                package: "step2-sqs",
+                binaries: &[("producer", "step2-producer"), ("jobsWorker", "step2-worker")],
+                invoke_path: "/produce",
+                queue: Some("jobs"),
             },
         }
     }
@@ -125,7 +189,25 @@ impl Lesson {
 
     /// The stack of this lesson, its functions run from the fresh binaries.
     pub fn stack(&self, lambda: LambdaSettings, release: bool) -> Result<Stack> {
-        let config = ServerlessConfig::from_file(self.serverless_yml())?;
+        self.stack_with_sqs(lambda, release, None)
+    }
+
+    /// The stack, its queues in `sqs` (whose endpoint the config resolves to).
+    pub fn stack_with_sqs(
+        &self,
+        lambda: LambdaSettings,
+        release: bool,
+        sqs: Option<localcloud::sqs::Sqs>,
+    ) -> Result<Stack> {
+        let context = match &sqs {
+            Some(sqs) => localcloud::config::ResolveContext {
+                sqs_endpoint_url: sqs.endpoint_url(),
+                account_id: sqs.account_id(),
+                ..Default::default()
+            },
+            None => Default::default(),
+        };
+        let config = ServerlessConfig::from_file_with(self.serverless_yml(), &context)?;
         let profile = if release { "release" } else { "debug" };
         let code: BTreeMap<String, CodeSource> = self
             .binaries
@@ -135,30 +217,60 @@ impl Lesson {
                 (key.to_string(), CodeSource::Executable(path))
             })
             .collect();
-        Ok(Stack::new(
-            config,
-            StackOptions {
-                code,
-                lambda,
-                sqs: None,
-            },
-        )?)
+        Ok(Stack::new(config, StackOptions { code, lambda, sqs })?)
     }
 }
 
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
     let lesson = args.lesson.lesson();
     let runtime = tokio::runtime::Runtime::new()?;
+    let needs_queue = || {
+        lesson.queue.ok_or_else(|| {
+            anyhow::anyhow!("{} has no queue (try a later step)", lesson.name)
+        })
+    };
     match args.action {
-        Action::Run => {
+        Action::Run { jobs } => {
             lesson.build(false)?;
-            runtime.block_on(run_scenario(&lesson))
+            match lesson.queue {
+                None => runtime.block_on(run_scenario(&lesson)),
+                Some(_) => runtime.block_on(crate::pipeline::run(&lesson, jobs)),
+            }
         }
-        Action::Up { port } => {
+        Action::Up { port, sqs_port } => {
             lesson.build(false)?;
-            runtime.block_on(up(&lesson, port))
+            match lesson.queue {
+                None => runtime.block_on(up(&lesson, port)),
+                Some(_) => runtime.block_on(crate::pipeline::up(&lesson, port, sqs_port)),
+            }
         }
         Action::Invoke { body, url } => runtime.block_on(invoke(&lesson, &body, url)),
+        Action::Loop {
+            count,
+            concurrency,
+            url,
+        } => {
+            let url = url.unwrap_or_else(|| format!("http://127.0.0.1:3000{}", lesson.invoke_path));
+            runtime.block_on(crate::pipeline::run_loop(&url, count, concurrency))
+        }
+        Action::Send { body, sqs_url } => {
+            needs_queue()?;
+            runtime.block_on(crate::pipeline::send(&lesson, &sqs_url, &body))
+        }
+        Action::Dlq {
+            action: DlqAction::Show,
+            sqs_url,
+        } => {
+            needs_queue()?;
+            runtime.block_on(crate::pipeline::dlq_show(&lesson, &sqs_url))
+        }
+        Action::Queue {
+            action: QueueAction::Stats,
+            sqs_url,
+        } => {
+            needs_queue()?;
+            runtime.block_on(crate::pipeline::queue_stats(&lesson, &sqs_url))
+        }
     }
 }
 

@@ -21,8 +21,10 @@ mod compare_moto;
 mod lesson;
 mod localcloud_cmd;
 mod paths;
+mod pipeline;
 mod setup;
 mod sqs_checks;
+mod sqs_client;
 mod tools;
 
 use clap::{Parser, Subcommand};
