@@ -137,7 +137,10 @@ impl LessonId {
                 name: "step2",
                 dir: "lessons/step2-sqs",
                 package: "step2-sqs",
-                binaries: &[("producer", "step2-producer"), ("jobsWorker", "step2-worker")],
+                binaries: &[
+                    ("producer", "step2-producer"),
+                    ("jobsWorker", "step2-worker"),
+                ],
                 invoke_path: "/produce",
                 queue: Some("jobs"),
             },
@@ -225,9 +228,9 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
     let lesson = args.lesson.lesson();
     let runtime = tokio::runtime::Runtime::new()?;
     let needs_queue = || {
-        lesson.queue.ok_or_else(|| {
-            anyhow::anyhow!("{} has no queue (try a later step)", lesson.name)
-        })
+        lesson
+            .queue
+            .ok_or_else(|| anyhow::anyhow!("{} has no queue (try a later step)", lesson.name))
     };
     match args.action {
         Action::Run { jobs } => {

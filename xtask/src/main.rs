@@ -16,6 +16,7 @@
 
 mod bench;
 mod bench_sqs;
+mod cfn_check;
 mod ci;
 mod compare_moto;
 mod lesson;
@@ -52,6 +53,8 @@ enum Command {
     Ci(ci::CiArgs),
     /// Run one SQS scenario suite against localcloud and moto's server; show the differences.
     CompareMoto(compare_moto::CompareMotoArgs),
+    /// Hold localcloud's reading of serverless.yml against `osls package`'s CloudFormation.
+    CfnCheck(cfn_check::CfnCheckArgs),
     /// Install the external tools into .tools/ (pinned).
     Setup(setup::SetupArgs),
 }
@@ -64,6 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Ci(args) => ci::run(args),
         Command::Setup(args) => setup::run(args),
+        Command::CfnCheck(args) => cfn_check::run(args),
         Command::CompareMoto(args) => compare_moto::run(args),
     };
     match result {

@@ -29,7 +29,11 @@ async fn serve_sqs(port: u16, shutdown: &CancellationToken) -> Result<Sqs> {
         endpoint_url: format!("http://{}", listener.local_addr()?),
         ..Default::default()
     });
-    tokio::spawn(localcloud::sqs::serve(listener, sqs.clone(), shutdown.clone()));
+    tokio::spawn(localcloud::sqs::serve(
+        listener,
+        sqs.clone(),
+        shutdown.clone(),
+    ));
     Ok(sqs)
 }
 
@@ -85,7 +89,11 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
         .find(|q| q.redrive.is_some())
         .context("the lesson's serverless.yml defines no queue with a DLQ")?
         .clone();
-    let dlq = queue.redrive.clone().map(|r| r.dead_letter_queue).unwrap_or_default();
+    let dlq = queue
+        .redrive
+        .clone()
+        .map(|r| r.dead_letter_queue)
+        .unwrap_or_default();
 
     println!("Sending {jobs} jobs to POST {url} ...");
     let started = Instant::now();
@@ -93,7 +101,9 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
     let mut sent: BTreeMap<String, String> = BTreeMap::new();
     let mut refused = 0;
     for i in 1..=jobs {
-        let answer = client.post_json(&url, format!(r#"{{"input": {i}}}"#)).await?;
+        let answer = client
+            .post_json(&url, format!(r#"{{"input": {i}}}"#))
+            .await?;
         let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
         match body["messageId"].as_str() {
             Some(id) if answer.status == 200 => {
@@ -150,18 +160,36 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
     println!("\nWorker log (first lines):");
     for line in lines.iter().take(5) {
         match &line.result {
-            Some((i, o)) => println!("  job {} receive {}: input {i} -> output {o}", line.message_id, line.receive_count),
-            None => println!("  job {} receive {}: rejected", line.message_id, line.receive_count),
+            Some((i, o)) => println!(
+                "  job {} receive {}: input {i} -> output {o}",
+                line.message_id, line.receive_count
+            ),
+            None => println!(
+                "  job {} receive {}: rejected",
+                line.message_id, line.receive_count
+            ),
         }
     }
     println!("\nReport");
-    println!("  sent           {}{}", sent.len(), if refused > 0 { format!(" ({refused} refused)") } else { String::new() });
+    println!(
+        "  sent           {}{}",
+        sent.len(),
+        if refused > 0 {
+            format!(" ({refused} refused)")
+        } else {
+            String::new()
+        }
+    );
     println!("  processed      {}", per_message.len());
     println!("  outputs right  {right}");
     println!("  duplicates     {duplicates}");
     println!("  in the DLQ     {in_dlq}");
     println!("  time           {:.2} s", took.as_secs_f64());
-    let ok = refused == 0 && per_message.len() == jobs && right == jobs && duplicates == 0 && in_dlq == 0;
+    let ok = refused == 0
+        && per_message.len() == jobs
+        && right == jobs
+        && duplicates == 0
+        && in_dlq == 0;
     println!(
         "\n{}",
         if ok {
@@ -170,7 +198,11 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
             "Not as expected: see the counts above."
         }
     );
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn drain_worker_lines(rx: &mut broadcast::Receiver<LogLine>, into: &mut Vec<WorkerLine>) {
@@ -234,7 +266,9 @@ pub async fn run_loop(url: &str, count: usize, concurrency: usize) -> Result<Exi
                 let started = Instant::now();
                 match client.post_json(&url, format!(r#"{{"input": {i}}}"#)).await {
                     Ok(answer) if answer.status.is_success() => latencies.push(started.elapsed()),
-                    Ok(answer) => failures.push(format!("{} {}", answer.status, answer.body_text())),
+                    Ok(answer) => {
+                        failures.push(format!("{} {}", answer.status, answer.body_text()))
+                    }
                     Err(e) => failures.push(e.to_string()),
                 }
                 bar.inc(1);
@@ -309,10 +343,16 @@ fn not_running(lesson: &Lesson) -> String {
 pub async fn send(lesson: &Lesson, sqs_url: &str, body: &str) -> Result<ExitCode> {
     let (queue, _) = queue_urls(lesson, sqs_url)?;
     let answer = client_for(sqs_url)
-        .call("SendMessage", json!({"QueueUrl": queue, "MessageBody": body}))
+        .call(
+            "SendMessage",
+            json!({"QueueUrl": queue, "MessageBody": body}),
+        )
         .await
         .with_context(|| not_running(lesson))?;
-    println!("sent {} to {queue}", answer["MessageId"].as_str().unwrap_or("?"));
+    println!(
+        "sent {} to {queue}",
+        answer["MessageId"].as_str().unwrap_or("?")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -336,11 +376,20 @@ pub async fn dlq_show(lesson: &Lesson, sqs_url: &str) -> Result<ExitCode> {
         let attributes = &m["Attributes"];
         let body = m["Body"].as_str().unwrap_or("");
         let body: String = body.chars().take(80).collect();
+        let sent = attributes["SentTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map_or_else(
+                || "?".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            );
         println!(
-            "  {}  receives {}  sent {}  body {body:?}",
+            "  {}  receives {}  sent {sent}  body {body:?}",
             m["MessageId"].as_str().unwrap_or("?"),
-            attributes["ApproximateReceiveCount"].as_str().unwrap_or("?"),
-            attributes["SentTimestamp"].as_str().unwrap_or("?"),
+            attributes["ApproximateReceiveCount"]
+                .as_str()
+                .unwrap_or("?"),
         );
     }
     println!("(peeking counts as a receive, as in the AWS console)");
@@ -353,7 +402,10 @@ pub async fn queue_stats(lesson: &Lesson, sqs_url: &str) -> Result<ExitCode> {
     println!("| queue | visible | in flight | delayed |\n|---|---:|---:|---:|");
     for url in [queue, dlq] {
         let answer = client
-            .call("GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["All"]}))
+            .call(
+                "GetQueueAttributes",
+                json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+            )
             .await
             .with_context(|| not_running(lesson))?;
         let a = &answer["Attributes"];
@@ -361,8 +413,12 @@ pub async fn queue_stats(lesson: &Lesson, sqs_url: &str) -> Result<ExitCode> {
             "| {} | {} | {} | {} |",
             url.rsplit('/').next().unwrap_or(&url),
             a["ApproximateNumberOfMessages"].as_str().unwrap_or("?"),
-            a["ApproximateNumberOfMessagesNotVisible"].as_str().unwrap_or("?"),
-            a["ApproximateNumberOfMessagesDelayed"].as_str().unwrap_or("?"),
+            a["ApproximateNumberOfMessagesNotVisible"]
+                .as_str()
+                .unwrap_or("?"),
+            a["ApproximateNumberOfMessagesDelayed"]
+                .as_str()
+                .unwrap_or("?"),
         );
     }
     Ok(ExitCode::SUCCESS)

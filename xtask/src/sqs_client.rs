@@ -53,4 +53,3 @@ impl SqsClient {
         Ok(serde_json::from_slice(&bytes)?)
     }
 }
-

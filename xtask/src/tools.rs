@@ -37,3 +37,25 @@ pub fn python_venv(sh: &Shell) -> Result<PathBuf> {
     std::fs::write(&marker, wanted)?;
     Ok(venv)
 }
+
+/// `node_modules/` with the pinned osls@3 and serverless-lift
+/// (`package.json` + `package-lock.json`), installed by `npm ci` when missing
+/// or out of date.
+pub fn node_modules(sh: &Shell) -> Result<PathBuf> {
+    let root = paths::root();
+    let lock = std::fs::read_to_string(root.join("package-lock.json"))
+        .context("reading package-lock.json")?;
+    let modules = root.join("node_modules");
+    let marker = modules.join(".localcloud-installed-lock.json");
+    let osls = modules.join(".bin/osls");
+    if osls.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(lock.as_str()) {
+        return Ok(modules);
+    }
+    eprintln!("Installing osls@3 and serverless-lift (npm ci, pinned by package-lock.json)...");
+    let _dir = sh.push_dir(&root);
+    cmd!(sh, "npm ci --no-audit --no-fund --loglevel=error")
+        .run()
+        .context("npm ci failed: is Node.js (20 or later) installed?")?;
+    std::fs::write(&marker, lock)?;
+    Ok(modules)
+}

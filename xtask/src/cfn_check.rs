@@ -1,0 +1,367 @@
+//! localcloud's reading of a serverless.yml, held against the CloudFormation
+//! that `osls package` (Serverless v3 + serverless-lift, pinned) writes for
+//! the same file: queues and their attributes, redrive policies, event
+//! source mappings, functions' timeout, memory and environment, routes.
+//!
+//! Runs offline: the lesson's file (and variants of it) is copied to a
+//! scratch folder beside stand-in artifact zips (the code is not what is
+//! compared), then packaged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use localcloud::config::ServerlessConfig;
+use serde_json::Value;
+use xshell::{Shell, cmd};
+
+use crate::{paths, tools};
+
+#[derive(Args)]
+pub struct CfnCheckArgs {}
+
+/// The variants checked besides the lessons' own files.
+fn variants(step2: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("step2 as written", step2.to_owned()),
+        (
+            "step2, Lift options (maxRetries, batchSize, maxBatchingWindow, maxConcurrency, delay, worker timeout)",
+            step2.replace(
+                "    worker:\n      handler: bootstrap\n",
+                "    maxRetries: 5\n    batchSize: 20\n    maxBatchingWindow: 4\n    maxConcurrency: 7\n    delay: 3\n    worker:\n      handler: bootstrap\n      timeout: 10\n      memorySize: 512\n",
+            ),
+        ),
+        (
+            "step2, provider.timeout 20 (Lift still counts the worker as 6 s)",
+            step2.replace("  region: ap-northeast-2\n", "  region: ap-northeast-2\n  timeout: 20\n"),
+        ),
+        (
+            "raw AWS::SQS::Queue resources and an sqs event",
+            r#"service: raw-queues
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: provided.al2023
+  region: eu-west-1
+functions:
+  worker:
+    handler: bootstrap
+    timeout: 10
+    package:
+      artifact: ../../target/lambda/step2-worker/bootstrap.zip
+    environment:
+      JOBS_URL: !Ref Jobs
+      JOBS_ARN: !GetAtt Jobs.Arn
+    events:
+      - sqs:
+          arn: !GetAtt Jobs.Arn
+          batchSize: 5
+          maximumBatchingWindow: 2
+          functionResponseType: ReportBatchItemFailures
+resources:
+  Resources:
+    Jobs:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: ${self:service}-${sls:stage}-jobs
+        VisibilityTimeout: 60
+        RedrivePolicy:
+          deadLetterTargetArn: !GetAtt JobsDlq.Arn
+          maxReceiveCount: 2
+    JobsDlq:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: ${self:service}-${sls:stage}-jobs-dlq
+        MessageRetentionPeriod: 1209600
+"#
+            .to_owned(),
+        ),
+    ]
+}
+
+pub fn run(_args: CfnCheckArgs) -> Result<ExitCode> {
+    let sh = Shell::new()?;
+    let modules = tools::node_modules(&sh)?;
+    let root = paths::root();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for lesson in ["step1-http", "step2-sqs"] {
+        let text =
+            std::fs::read_to_string(root.join("lessons").join(lesson).join("serverless.yml"))?;
+        files.push((format!("lessons/{lesson}/serverless.yml"), text));
+    }
+    let step2 = files[1].1.clone();
+    files.extend(
+        variants(&step2)
+            .into_iter()
+            .skip(1)
+            .map(|(n, t)| (n.to_owned(), t)),
+    );
+    let mut failed = 0;
+    for (name, text) in &files {
+        match check(&sh, &modules, text) {
+            Ok(summary) => println!("ok    {name}: {summary}"),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL  {name}: {e:#}");
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", files.len() - failed);
+    if failed > 0 {
+        bail!("localcloud's reading differs from osls package");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Packages one file and compares; returns what matched.
+fn check(sh: &Shell, modules: &Path, text: &str) -> Result<String> {
+    let scratch = tempfile::tempdir()?;
+    let service_dir = scratch.path().join("lessons/service");
+    std::fs::create_dir_all(&service_dir)?;
+    let file = service_dir.join("serverless.yml");
+    std::fs::write(&file, text)?;
+    for bin in ["step1-api", "step2-producer", "step2-worker"] {
+        let dir = scratch.path().join("target/lambda").join(bin);
+        std::fs::create_dir_all(&dir)?;
+        let zip = std::fs::File::create(dir.join("bootstrap.zip"))?;
+        let mut writer = zip::ZipWriter::new(zip);
+        writer.start_file(
+            "bootstrap",
+            zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+        )?;
+        std::io::Write::write_all(&mut writer, b"#!/bin/sh\n")?;
+        writer.finish()?;
+    }
+    std::os::unix::fs::symlink(modules, scratch.path().join("node_modules"))?;
+    let out = scratch.path().join("out");
+    let osls = modules.join(".bin/osls");
+    let _dir = sh.push_dir(&service_dir);
+    let _telemetry = sh.push_env("SLS_TELEMETRY_DISABLED", "1");
+    let _notifications = sh.push_env("SLS_NOTIFICATIONS_MODE", "off");
+    let packaged = cmd!(sh, "{osls} package --package {out}")
+        .quiet()
+        .ignore_status()
+        .output()?;
+    if !packaged.status.success() {
+        bail!(
+            "osls package failed:\n{}{}",
+            String::from_utf8_lossy(&packaged.stdout),
+            String::from_utf8_lossy(&packaged.stderr)
+        );
+    }
+    let template: Value = serde_json::from_str(&std::fs::read_to_string(
+        out.join("cloudformation-template-update-stack.json"),
+    )?)?;
+    let theirs = Reading::from_cloudformation(&template)?;
+    let ours = Reading::from_localcloud(&ServerlessConfig::from_file(&file)?);
+    if ours != theirs {
+        bail!("\n  localcloud: {ours:?}\n  osls:       {theirs:?}");
+    }
+    Ok(format!(
+        "{} queues, {} functions, {} mappings, {} routes match",
+        ours.queues.len(),
+        ours.functions.len(),
+        ours.mappings.len(),
+        ours.routes.len()
+    ))
+}
+
+/// What both sides must agree on, in comparable form.
+#[derive(Debug, PartialEq, Eq, Default)]
+struct Reading {
+    /// Queue name -> attribute -> value (`RedrivePolicy` as `dlq-name/N`).
+    queues: BTreeMap<String, BTreeMap<String, String>>,
+    /// Function name -> (timeout, memory, environment with queue references
+    /// as `url:<queue>` / `arn:<queue>`).
+    functions: BTreeMap<String, (u64, u64, BTreeMap<String, String>)>,
+    /// (function, queue) -> (batch size, window, report failures, max concurrency).
+    mappings: BTreeMap<(String, String), (u64, u64, bool, Option<u64>)>,
+    routes: BTreeSet<String>,
+}
+
+impl Reading {
+    fn from_localcloud(config: &ServerlessConfig) -> Self {
+        let mut reading = Reading::default();
+        let context = localcloud::config::ResolveContext::default();
+        let url_prefix = format!("{}/{}/", context.sqs_endpoint_url, context.account_id);
+        let arn_prefix = format!(
+            "arn:aws:sqs:{}:{}:",
+            config.provider.region, context.account_id
+        );
+        for q in &config.queues {
+            let mut attributes = q.attributes.clone();
+            if let Some(r) = &q.redrive {
+                attributes.insert(
+                    "RedrivePolicy".into(),
+                    format!("{}/{}", r.dead_letter_queue, r.max_receive_count),
+                );
+            }
+            reading.queues.insert(q.name.clone(), attributes);
+        }
+        for f in &config.functions {
+            let environment = f
+                .environment
+                .iter()
+                .map(|(k, v)| {
+                    let v = if let Some(name) = v.strip_prefix(&url_prefix) {
+                        format!("url:{name}")
+                    } else if let Some(name) = v.strip_prefix(&arn_prefix) {
+                        format!("arn:{name}")
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect();
+            reading.functions.insert(
+                f.name.clone(),
+                (
+                    f.timeout_seconds.into(),
+                    f.memory_size_mb.into(),
+                    environment,
+                ),
+            );
+            for e in &f.sqs_events {
+                reading.mappings.insert(
+                    (f.name.clone(), e.queue.clone()),
+                    (
+                        e.batch_size.into(),
+                        e.maximum_batching_window_seconds.into(),
+                        e.report_batch_item_failures,
+                        e.maximum_concurrency.map(u64::from),
+                    ),
+                );
+            }
+            for r in &f.http_api {
+                reading.routes.insert(r.route_key());
+            }
+        }
+        reading
+    }
+
+    fn from_cloudformation(template: &Value) -> Result<Self> {
+        let resources = template["Resources"].as_object().context("no Resources")?;
+        let of_type = |t: &'static str| resources.iter().filter(move |(_, r)| r["Type"] == t);
+        let queue_names: BTreeMap<&str, String> = of_type("AWS::SQS::Queue")
+            .map(|(id, r)| {
+                (
+                    id.as_str(),
+                    r["Properties"]["QueueName"]
+                        .as_str()
+                        .unwrap_or(id)
+                        .to_owned(),
+                )
+            })
+            .collect();
+        let function_names: BTreeMap<&str, String> = of_type("AWS::Lambda::Function")
+            .map(|(id, r)| {
+                (
+                    id.as_str(),
+                    r["Properties"]["FunctionName"]
+                        .as_str()
+                        .unwrap_or(id)
+                        .to_owned(),
+                )
+            })
+            .collect();
+        let queue_ref = |v: &Value| -> Option<String> {
+            if let Some(id) = v["Ref"].as_str() {
+                return queue_names.get(id).map(|n| format!("url:{n}"));
+            }
+            let get_att = v["Fn::GetAtt"].as_array()?;
+            let name = queue_names.get(get_att.first()?.as_str()?)?;
+            match get_att.get(1)?.as_str()? {
+                "Arn" => Some(format!("arn:{name}")),
+                "QueueName" => Some(name.clone()),
+                "QueueUrl" => Some(format!("url:{name}")),
+                _ => None,
+            }
+        };
+        let mut reading = Reading::default();
+        for (_, r) in of_type("AWS::SQS::Queue") {
+            let p = &r["Properties"];
+            let mut attributes = BTreeMap::new();
+            for key in [
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "MaximumMessageSize",
+                "ReceiveMessageWaitTimeSeconds",
+            ] {
+                if let Some(v) = p.get(key) {
+                    attributes.insert(key.to_owned(), v.to_string().trim_matches('"').to_owned());
+                }
+            }
+            if let Some(redrive) = p.get("RedrivePolicy") {
+                let target =
+                    queue_ref(&redrive["deadLetterTargetArn"]).context("RedrivePolicy target")?;
+                let count = redrive["maxReceiveCount"]
+                    .to_string()
+                    .trim_matches('"')
+                    .to_owned();
+                attributes.insert(
+                    "RedrivePolicy".into(),
+                    format!("{}/{count}", target.trim_start_matches("arn:")),
+                );
+            }
+            reading.queues.insert(
+                p["QueueName"].as_str().unwrap_or_default().to_owned(),
+                attributes,
+            );
+        }
+        for (_, r) in of_type("AWS::Lambda::Function") {
+            let p = &r["Properties"];
+            let environment = p["Environment"]["Variables"]
+                .as_object()
+                .map(|vars| {
+                    vars.iter()
+                        .map(|(k, v)| {
+                            let v = v
+                                .as_str()
+                                .map(str::to_owned)
+                                .or_else(|| queue_ref(v))
+                                .unwrap_or_else(|| v.to_string());
+                            (k.clone(), v)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            reading.functions.insert(
+                p["FunctionName"].as_str().unwrap_or_default().to_owned(),
+                (
+                    p["Timeout"].as_u64().unwrap_or(0),
+                    p["MemorySize"].as_u64().unwrap_or(0),
+                    environment,
+                ),
+            );
+        }
+        for (_, r) in of_type("AWS::Lambda::EventSourceMapping") {
+            let p = &r["Properties"];
+            let queue = queue_ref(&p["EventSourceArn"]).context("EventSourceArn")?;
+            let function_id = p["FunctionName"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap_or_default();
+            let function = function_names.get(function_id).cloned().unwrap_or_default();
+            let report = p["FunctionResponseTypes"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x == "ReportBatchItemFailures"));
+            reading.mappings.insert(
+                (function, queue.trim_start_matches("arn:").to_owned()),
+                (
+                    p["BatchSize"].as_u64().unwrap_or(10),
+                    p["MaximumBatchingWindowInSeconds"].as_u64().unwrap_or(0),
+                    report,
+                    p["ScalingConfig"]["MaximumConcurrency"].as_u64(),
+                ),
+            );
+        }
+        for (_, r) in of_type("AWS::ApiGatewayV2::Route") {
+            if let Some(key) = r["Properties"]["RouteKey"].as_str() {
+                reading.routes.insert(key.to_owned());
+            }
+        }
+        Ok(reading)
+    }
+}
