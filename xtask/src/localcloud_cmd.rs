@@ -74,7 +74,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 );
                 if let Some(stack) = &stack {
                     let running = stack.serve(port, shutdown.clone()).await?;
-                    stack.start_event_sources(shutdown.clone())?;
+                    stack.start_event_sources(shutdown.clone()).await?;
                     println!("\n{}", stack.describe(&running.http_url));
                 }
                 println!("Serving; Ctrl-C stops.");

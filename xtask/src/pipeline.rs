@@ -80,7 +80,7 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
     let mut log_rx = logs.subscribe();
     let stack = lesson.stack_with_sqs(settings(logs), false, Some(sqs.clone()))?;
     let running = stack.serve(0, shutdown.clone()).await?;
-    stack.start_event_sources(shutdown.clone())?;
+    stack.start_event_sources(shutdown.clone()).await?;
     let url = format!("{}{}", running.http_url, lesson.invoke_path);
     let queue = stack
         .config
@@ -218,7 +218,7 @@ pub async fn up(lesson: &Lesson, port: u16, sqs_port: u16) -> Result<ExitCode> {
     let sqs = serve_sqs(sqs_port, &shutdown).await?;
     let stack = lesson.stack_with_sqs(settings(Logs::new(true)), false, Some(sqs.clone()))?;
     let running = stack.serve(port, shutdown.clone()).await?;
-    stack.start_event_sources(shutdown.clone())?;
+    stack.start_event_sources(shutdown.clone()).await?;
     println!("{}", stack.describe(&running.http_url));
     println!("SQS endpoint: {}", sqs.endpoint_url());
     println!(

@@ -110,7 +110,7 @@ async fn killing_workers_mid_batch_loses_no_job() {
     )
     .unwrap();
     let running = stack.serve(0, shutdown.clone()).await.unwrap();
-    stack.start_event_sources(shutdown.clone()).unwrap();
+    stack.start_event_sources(shutdown.clone()).await.unwrap();
     let url = format!("{}/produce", running.http_url);
 
     // The killer: every 150 ms for 3 s, one worker process picked at random.

@@ -113,7 +113,7 @@ fn job_lines(rx: &mut broadcast::Receiver<LogLine>, into: &mut Vec<LogLine>) {
 async fn a_hundred_jobs_each_processed_once_with_the_right_output() {
     let (stack, mut rx, _) = stack();
     let shutdown = CancellationToken::new();
-    stack.start_event_sources(shutdown.clone()).unwrap();
+    stack.start_event_sources(shutdown.clone()).await.unwrap();
     for i in 1..=100 {
         let (status, body) = produce(&stack, &format!(r#"{{"input": {i}}}"#)).await;
         assert_eq!(status, 200, "{body}");
@@ -170,7 +170,7 @@ async fn a_hundred_jobs_each_processed_once_with_the_right_output() {
 async fn a_poison_message_is_received_max_retries_times_then_lands_in_the_dlq() {
     let (stack, mut rx, client) = stack();
     let shutdown = CancellationToken::new();
-    stack.start_event_sources(shutdown.clone()).unwrap();
+    stack.start_event_sources(shutdown.clone()).await.unwrap();
     let queue_url = stack.sqs.queue_url(&stack.config.queues[1].name).unwrap();
     let dlq = stack.config.queues[0].name.clone();
     client

@@ -30,10 +30,127 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::client::HttpClient;
 use crate::lambda::{Lambda, Outcome};
 use crate::server::CancellationToken;
 use crate::sqs::Sqs;
 use crate::sqs::ops::messages::MessageOut;
+
+/// Where a mapping reads its queue: localcloud's SQS in this process, or any
+/// SQS endpoint over the AWS JSON protocol (moto's server, in the benchmark
+/// that compares the two under the same pipeline).
+#[derive(Clone)]
+pub enum QueueAccess {
+    Local(Sqs),
+    Remote {
+        client: HttpClient,
+        endpoint: String,
+    },
+}
+
+impl QueueAccess {
+    async fn call(&self, operation: &str, body: Value) -> Result<Value, String> {
+        let QueueAccess::Remote { client, endpoint } = self else {
+            return Err("not a remote queue".into());
+        };
+        let target = format!("AmazonSQS.{operation}");
+        let answer = client
+            .send(
+                http::Method::POST,
+                endpoint,
+                &[
+                    ("content-type", "application/x-amz-json-1.0"),
+                    ("x-amz-target", &target),
+                    ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDLOCALCLOUD/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+                ],
+                body.to_string(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if !answer.status.is_success() {
+            return Err(answer.body_text());
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| e.to_string())
+    }
+
+    async fn receive(
+        &self,
+        queue_url: &str,
+        max: u32,
+        wait: u32,
+    ) -> Result<Vec<MessageOut>, String> {
+        match self {
+            QueueAccess::Local(sqs) => sqs
+                .receive_messages(queue_url, max, wait)
+                .await
+                .map_err(|e| e.to_string()),
+            QueueAccess::Remote { .. } => {
+                let answer = self
+                    .call(
+                        "ReceiveMessage",
+                        json!({"QueueUrl": queue_url, "MaxNumberOfMessages": max, "WaitTimeSeconds": wait,
+                               "MessageSystemAttributeNames": ["All"], "MessageAttributeNames": ["All"]}),
+                    )
+                    .await?;
+                match answer.get("Messages") {
+                    None => Ok(Vec::new()),
+                    Some(messages) => {
+                        serde_json::from_value(messages.clone()).map_err(|e| e.to_string())
+                    }
+                }
+            }
+        }
+    }
+
+    async fn delete(&self, queue_url: &str, receipt_handle: &str) {
+        match self {
+            QueueAccess::Local(sqs) => {
+                let _ = sqs.delete_message(queue_url, receipt_handle);
+            }
+            QueueAccess::Remote { .. } => {
+                let _ = self
+                    .call(
+                        "DeleteMessage",
+                        json!({"QueueUrl": queue_url, "ReceiptHandle": receipt_handle}),
+                    )
+                    .await;
+            }
+        }
+    }
+
+    /// `VisibilityTimeout` and `ApproximateNumberOfMessages`.
+    async fn attributes(&self, queue_url: &str) -> Option<(u64, usize)> {
+        let attributes = match self {
+            QueueAccess::Local(sqs) => {
+                let name = queue_url.rsplit('/').next()?;
+                sqs.queue_attributes(name).ok()?
+            }
+            QueueAccess::Remote { .. } => {
+                let answer = self
+                    .call(
+                        "GetQueueAttributes",
+                        json!({"QueueUrl": queue_url, "AttributeNames": ["All"]}),
+                    )
+                    .await
+                    .ok()?;
+                serde_json::from_value(answer.get("Attributes")?.clone()).ok()?
+            }
+        };
+        let number = |key: &str| attributes.get(key).and_then(|v: &String| v.parse().ok());
+        Some((
+            number("VisibilityTimeout")?,
+            number("ApproximateNumberOfMessages").unwrap_or(0) as usize,
+        ))
+    }
+}
+
+/// The queue a mapping reads, as Lambda knows it.
+#[derive(Debug, Clone)]
+pub struct QueueRef {
+    pub url: String,
+    pub arn: String,
+    pub region: String,
+}
 
 /// Pollers to start with, and the most added per second.
 const INITIAL_POLLERS: usize = 5;
@@ -72,7 +189,7 @@ pub struct EventSourceMapping {
 
 struct Shared {
     spec: MappingSpec,
-    sqs: Sqs,
+    access: QueueAccess,
     lambda: Lambda,
     queue_url: String,
     queue_arn: String,
@@ -84,23 +201,38 @@ struct Shared {
 }
 
 impl EventSourceMapping {
-    /// Checks the mapping as CreateEventSourceMapping does, then starts it.
-    pub fn start(
+    /// Checks the mapping as CreateEventSourceMapping does, then starts it
+    /// on a queue of localcloud's SQS.
+    pub async fn start(
         spec: MappingSpec,
         sqs: Sqs,
+        lambda: Lambda,
+        shutdown: CancellationToken,
+    ) -> Result<Self, MappingError> {
+        let queue = QueueRef {
+            url: sqs.queue_url(&spec.queue_name).ok_or_else(|| {
+                MappingError::NotFound(format!("Queue not found: {}", spec.queue_name))
+            })?,
+            arn: sqs.queue_arn(&spec.queue_name).unwrap_or_default(),
+            region: sqs.region(),
+        };
+        Self::start_with(spec, QueueAccess::Local(sqs), queue, lambda, shutdown).await
+    }
+
+    /// The same, on any queue `access` reaches.
+    pub async fn start_with(
+        spec: MappingSpec,
+        access: QueueAccess,
+        queue: QueueRef,
         lambda: Lambda,
         shutdown: CancellationToken,
     ) -> Result<Self, MappingError> {
         let function = lambda.function(&spec.function_name).ok_or_else(|| {
             MappingError::NotFound(format!("Function not found: {}", spec.function_name))
         })?;
-        let attributes = sqs
-            .queue_attributes(&spec.queue_name)
-            .map_err(|_| MappingError::NotFound(format!("Queue not found: {}", spec.queue_name)))?;
-        let visibility: u64 = attributes
-            .get("VisibilityTimeout")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(30);
+        let (visibility, _) = access.attributes(&queue.url).await.ok_or_else(|| {
+            MappingError::NotFound(format!("Queue not found: {}", spec.queue_name))
+        })?;
         let function_timeout = function.timeout.as_secs();
         if visibility < function_timeout {
             return Err(MappingError::VisibilityBelowTimeout {
@@ -117,11 +249,11 @@ impl EventSourceMapping {
             .max(1);
         let pollers = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
-            queue_url: sqs.queue_url(&spec.queue_name).unwrap_or_default(),
-            queue_arn: sqs.queue_arn(&spec.queue_name).unwrap_or_default(),
-            region: sqs.region(),
+            queue_url: queue.url,
+            queue_arn: queue.arn,
+            region: queue.region,
             spec: spec.clone(),
-            sqs,
+            access,
             lambda,
             shutdown: shutdown.clone(),
             pollers: pollers.clone(),
@@ -159,9 +291,10 @@ async fn scale(shared: Arc<Shared>, limit: usize) {
         let pollers = shared.pollers.load(Ordering::SeqCst);
         let busy = shared.busy.load(Ordering::SeqCst);
         let waiting = shared
-            .sqs
-            .counts(&shared.spec.queue_name)
-            .is_some_and(|c| c.visible > 0);
+            .access
+            .attributes(&shared.queue_url)
+            .await
+            .is_some_and(|(_, visible)| visible > 0);
         if waiting && busy >= pollers && pollers < limit {
             for _ in 0..INITIAL_POLLERS.min(limit - pollers) {
                 spawn_poller(shared.clone());
@@ -185,7 +318,7 @@ async fn poll(shared: &Shared) {
     loop {
         let first = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
-            r = shared.sqs.receive_messages(&shared.queue_url, batch_size.min(10) as u32, 20) => r,
+            r = shared.access.receive(&shared.queue_url, batch_size.min(10) as u32, 20) => r,
         };
         let mut batch = match first {
             Ok(messages) if !messages.is_empty() => messages,
@@ -210,7 +343,7 @@ async fn poll(shared: &Shared) {
                 let more = tokio::select! {
                     _ = shared.shutdown.cancelled() => return,
                     _ = tokio::time::sleep_until(deadline) => break,
-                    r = shared.sqs.receive_messages(&shared.queue_url, (batch_size - batch.len()).min(10) as u32, wait) => r,
+                    r = shared.access.receive(&shared.queue_url, (batch_size - batch.len()).min(10) as u32, wait) => r,
                 };
                 match more {
                     Ok(messages) => batch.extend(messages),
@@ -250,9 +383,10 @@ async fn invoke_with(shared: &Shared, batch: Vec<MessageOut>) {
     };
     for message in &batch {
         if !failed.contains(&message.message_id) {
-            let _ = shared
-                .sqs
-                .delete_message(&shared.queue_url, &message.receipt_handle);
+            shared
+                .access
+                .delete(&shared.queue_url, &message.receipt_handle)
+                .await;
         }
     }
 }

@@ -156,7 +156,7 @@ impl Stack {
 
     /// Starts the event source mapping of every `sqs` event (the Lift
     /// worker's included), checked as CreateEventSourceMapping checks it.
-    pub fn start_event_sources(
+    pub async fn start_event_sources(
         &self,
         shutdown: CancellationToken,
     ) -> Result<Vec<EventSourceMapping>, StackError> {
@@ -177,6 +177,7 @@ impl Stack {
                     self.lambda.clone(),
                     shutdown.clone(),
                 )
+                .await
                 .map_err(|error| StackError::Mapping {
                     path: self.config.path.clone(),
                     function: function.key.clone(),

@@ -220,7 +220,9 @@ pub struct ReceiveMessageRequest {
     pub receive_request_attempt_id: Option<String>,
 }
 
-#[derive(Serialize, Debug)]
+/// A received message, as ReceiveMessage returns it (also read back from
+/// another SQS endpoint by the event source mapping).
+#[derive(Serialize, Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageOut {
     pub message_id: String,
@@ -228,14 +230,15 @@ pub struct MessageOut {
     #[serde(rename = "MD5OfBody")]
     pub md5_of_body: String,
     pub body: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
     #[serde(
+        default,
         rename = "MD5OfMessageAttributes",
         skip_serializing_if = "Option::is_none"
     )]
     pub md5_of_message_attributes: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub message_attributes: Attributes,
 }
 
