@@ -48,6 +48,8 @@ enum BenchTarget {
     Step1,
     /// localcloud's SQS vs moto's server, same client.
     Sqs,
+    /// The step-2 pipeline (process mode) with localcloud's SQS vs moto's.
+    Step2,
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -62,6 +64,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         let target = match args.target {
             BenchTarget::Step1 => "step1",
             BenchTarget::Sqs => "sqs",
+            BenchTarget::Step2 => "step2",
         };
         eprintln!("Building xtask in release mode for the benchmark...");
         xshell::cmd!(
@@ -79,6 +82,19 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             let lesson = LessonId::Step1.lesson();
             lesson.build(true)?;
             tokio::runtime::Runtime::new()?.block_on(bench_step1(&lesson, &args))
+        }
+        BenchTarget::Step2 => {
+            let lesson = LessonId::Step2.lesson();
+            lesson.build(true)?;
+            let venv = crate::tools::python_venv(&xshell::Shell::new()?)?;
+            tokio::runtime::Runtime::new()?.block_on(crate::bench_step2::bench(
+                &lesson,
+                &venv,
+                args.seconds,
+                args.connections,
+                args.environments,
+            ))?;
+            Ok(ExitCode::SUCCESS)
         }
         BenchTarget::Sqs => {
             let venv = crate::tools::python_venv(&xshell::Shell::new()?)?;

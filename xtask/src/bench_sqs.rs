@@ -152,6 +152,7 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
             Target::Tcp {
                 client: client.clone(),
                 url: moto_url,
+                region: "us-east-1".into(),
             },
         ),
         (
@@ -159,6 +160,7 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
             Target::Tcp {
                 client: client.clone(),
                 url: local_url.clone(),
+                region: "us-east-1".into(),
             },
         ),
         ("localcloud in memory", Target::InMemory(sqs.service())),
@@ -211,6 +213,7 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
     let tcp = Target::Tcp {
         client,
         url: local_url,
+        region: "us-east-1".into(),
     };
     let mut latencies = Vec::new();
     for _ in 0..2_000 {

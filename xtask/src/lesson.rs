@@ -211,6 +211,26 @@ impl Lesson {
             None => Default::default(),
         };
         let config = ServerlessConfig::from_file_with(self.serverless_yml(), &context)?;
+        self.stack_with_options(config, lambda, release, sqs)
+    }
+
+    /// The stack of an already-read config (its queues in a new SQS).
+    pub fn stack_with_config(
+        &self,
+        config: ServerlessConfig,
+        lambda: LambdaSettings,
+        release: bool,
+    ) -> Result<Stack> {
+        self.stack_with_options(config, lambda, release, None)
+    }
+
+    fn stack_with_options(
+        &self,
+        config: ServerlessConfig,
+        lambda: LambdaSettings,
+        release: bool,
+        sqs: Option<localcloud::sqs::Sqs>,
+    ) -> Result<Stack> {
         let profile = if release { "release" } else { "debug" };
         let code: BTreeMap<String, CodeSource> = self
             .binaries

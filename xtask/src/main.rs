@@ -16,6 +16,7 @@
 
 mod bench;
 mod bench_sqs;
+mod bench_step2;
 mod cfn_check;
 mod ci;
 mod compare_moto;

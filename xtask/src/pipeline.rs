@@ -330,6 +330,7 @@ fn client_for(sqs_url: &str) -> SqsClient {
     SqsClient::Tcp {
         client: HttpClient::new(),
         url: format!("{}/", sqs_url.trim_end_matches('/')),
+        region: "us-east-1".into(),
     }
 }
 

@@ -12,7 +12,12 @@ use serde_json::Value;
 /// against localcloud and moto keeps comparisons fair.
 #[derive(Clone)]
 pub enum SqsClient {
-    Tcp { client: HttpClient, url: String },
+    /// `region` is the one requests are signed for.
+    Tcp {
+        client: HttpClient,
+        url: String,
+        region: String,
+    },
     InMemory(SqsService),
 }
 
@@ -20,16 +25,20 @@ impl SqsClient {
     /// Calls one operation; an error answer is an `Err` with AWS's body.
     pub async fn call(&self, operation: &str, body: Value) -> Result<Value> {
         let target = format!("AmazonSQS.{operation}");
+        let region = match self {
+            SqsClient::Tcp { region, .. } => region.as_str(),
+            SqsClient::InMemory(_) => "us-east-1",
+        };
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDLOCALCLOUD/20260101/{region}/sqs/aws4_request, SignedHeaders=host, Signature=0"
+        );
         let headers = [
             ("content-type", "application/x-amz-json-1.0"),
             ("x-amz-target", target.as_str()),
-            (
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0",
-            ),
+            ("authorization", authorization.as_str()),
         ];
         let (status, bytes) = match self {
-            SqsClient::Tcp { client, url } => {
+            SqsClient::Tcp { client, url, .. } => {
                 let answer = client
                     .send(http::Method::POST, url, &headers, body.to_string())
                     .await?;

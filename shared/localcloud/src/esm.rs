@@ -45,15 +45,26 @@ pub enum QueueAccess {
     Remote {
         client: HttpClient,
         endpoint: String,
+        /// The region requests are signed for (SQS servers such as moto keep
+        /// queues per region).
+        region: String,
     },
 }
 
 impl QueueAccess {
     async fn call(&self, operation: &str, body: Value) -> Result<Value, String> {
-        let QueueAccess::Remote { client, endpoint } = self else {
+        let QueueAccess::Remote {
+            client,
+            endpoint,
+            region,
+        } = self
+        else {
             return Err("not a remote queue".into());
         };
         let target = format!("AmazonSQS.{operation}");
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDLOCALCLOUD/20260101/{region}/sqs/aws4_request, SignedHeaders=host, Signature=0"
+        );
         let answer = client
             .send(
                 http::Method::POST,
@@ -61,7 +72,7 @@ impl QueueAccess {
                 &[
                     ("content-type", "application/x-amz-json-1.0"),
                     ("x-amz-target", &target),
-                    ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDLOCALCLOUD/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+                    ("authorization", &authorization),
                 ],
                 body.to_string(),
             )
