@@ -189,10 +189,9 @@ async fn measure(
                                 .map(|mut s| s.remove(&parsed.message_id))
                                 .ok()
                                 .flatten()
+                            && let Ok(mut d) = done.lock()
                         {
-                            if let Ok(mut d) = done.lock() {
-                                d.push(at.elapsed());
-                            }
+                            d.push(at.elapsed());
                         }
                     }
                     Err(RecvError::Lagged(n)) => lagged += n,

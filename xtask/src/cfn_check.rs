@@ -168,6 +168,11 @@ fn check(sh: &Shell, modules: &Path, text: &str) -> Result<String> {
     ))
 }
 
+/// (function, queue).
+type MappingKey = (String, String);
+/// (batch size, batching window, ReportBatchItemFailures, maximum concurrency).
+type MappingSettings = (u64, u64, bool, Option<u64>);
+
 /// What both sides must agree on, in comparable form.
 #[derive(Debug, PartialEq, Eq, Default)]
 struct Reading {
@@ -177,7 +182,7 @@ struct Reading {
     /// as `url:<queue>` / `arn:<queue>`).
     functions: BTreeMap<String, (u64, u64, BTreeMap<String, String>)>,
     /// (function, queue) -> (batch size, window, report failures, max concurrency).
-    mappings: BTreeMap<(String, String), (u64, u64, bool, Option<u64>)>,
+    mappings: BTreeMap<MappingKey, MappingSettings>,
     routes: BTreeSet<String>,
 }
 

@@ -30,10 +30,10 @@ pub enum ClientError {
     Unreachable { url: String, reason: String },
 }
 
-/// A pooled client; clone it freely.
+/// A pooled client; clone it freely (clones share the pool).
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: std::sync::Arc<Client<HttpConnector, Full<Bytes>>>,
 }
 
 impl Default for HttpClient {
@@ -47,7 +47,7 @@ impl HttpClient {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: std::sync::Arc::new(Client::builder(TokioExecutor::new()).build(connector)),
         }
     }
 

@@ -255,9 +255,8 @@ impl EventSourceMapping {
             .maximum_concurrency
             .map_or(MAX_POLLERS, |m| m as usize)
             .min(function.max_concurrency.unwrap_or(MAX_POLLERS))
-            .min(lambda.settings().default_max_concurrency.max(1))
-            .min(MAX_POLLERS)
-            .max(1);
+            .min(lambda.settings().default_max_concurrency)
+            .clamp(1, MAX_POLLERS);
         let pollers = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             queue_url: queue.url,
