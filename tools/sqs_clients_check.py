@@ -160,6 +160,34 @@ if ok:
 attrs = aws("get-queue-attributes", "--queue-url", cli_url, "--attribute-names", "All")
 check("aws sqs get-queue-attributes", attrs.returncode == 0 and json.loads(attrs.stdout)["Attributes"]["ApproximateNumberOfMessages"] == "0", attrs.stderr)
 check("aws sqs list-queues", "cli-q" in aws("list-queues").stdout)
+check("aws sqs get-queue-url", aws("get-queue-url", "--queue-name", "cli-q").stdout.count("cli-q") == 1)
+check("aws sqs set-queue-attributes", aws("set-queue-attributes", "--queue-url", cli_url, "--attributes", "VisibilityTimeout=1").returncode == 0)
+check("aws sqs tag-queue / list-queue-tags / untag-queue",
+      aws("tag-queue", "--queue-url", cli_url, "--tags", "team=cli,step=2").returncode == 0
+      and aws("untag-queue", "--queue-url", cli_url, "--tag-keys", "step").returncode == 0
+      and json.loads(aws("list-queue-tags", "--queue-url", cli_url).stdout)["Tags"] == {"team": "cli"})
+batch = aws("send-message-batch", "--queue-url", cli_url, "--entries", json.dumps([{"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two"}]))
+check("aws sqs send-message-batch", batch.returncode == 0 and len(json.loads(batch.stdout)["Successful"]) == 2, batch.stderr)
+got = json.loads(aws("receive-message", "--queue-url", cli_url, "--max-number-of-messages", "10", "--wait-time-seconds", "1", "--visibility-timeout", "60").stdout or "{}").get("Messages", [])
+check("aws sqs receive-message (batch)", len(got) == 2)
+if len(got) == 2:
+    check("aws sqs change-message-visibility", aws("change-message-visibility", "--queue-url", cli_url, "--receipt-handle", got[0]["ReceiptHandle"], "--visibility-timeout", "30").returncode == 0)
+    changed = aws("change-message-visibility-batch", "--queue-url", cli_url, "--entries", json.dumps([{"Id": "x", "ReceiptHandle": got[1]["ReceiptHandle"], "VisibilityTimeout": 30}]))
+    check("aws sqs change-message-visibility-batch", changed.returncode == 0 and len(json.loads(changed.stdout)["Successful"]) == 1, changed.stderr)
+    deleted = aws("delete-message-batch", "--queue-url", cli_url, "--entries", json.dumps([{"Id": f"d{i}", "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]))
+    check("aws sqs delete-message-batch", deleted.returncode == 0 and len(json.loads(deleted.stdout)["Successful"]) == 2, deleted.stderr)
+cli_dlq = json.loads(aws("create-queue", "--queue-name", "cli-dlq").stdout)["QueueUrl"]
+cli_dlq_arn = json.loads(aws("get-queue-attributes", "--queue-url", cli_dlq, "--attribute-names", "QueueArn").stdout)["Attributes"]["QueueArn"]
+redrive = json.dumps({"RedrivePolicy": json.dumps({"deadLetterTargetArn": cli_dlq_arn, "maxReceiveCount": "1"})})
+check("aws sqs set-queue-attributes RedrivePolicy", aws("set-queue-attributes", "--queue-url", cli_url, "--attributes", redrive).returncode == 0)
+sources = aws("list-dead-letter-source-queues", "--queue-url", cli_dlq)
+check("aws sqs list-dead-letter-source-queues", sources.returncode == 0 and json.loads(sources.stdout)["queueUrls"] == [cli_url], sources.stdout + sources.stderr)
+started = aws("start-message-move-task", "--source-arn", cli_dlq_arn)
+check("aws sqs start-message-move-task", started.returncode == 0 and "TaskHandle" in started.stdout, started.stderr)
+listed = aws("list-message-move-tasks", "--source-arn", cli_dlq_arn)
+check("aws sqs list-message-move-tasks", listed.returncode == 0 and json.loads(listed.stdout)["Results"][0]["Status"] in ("RUNNING", "COMPLETED"), listed.stderr)
+cancel = aws("cancel-message-move-task", "--task-handle", "nope")
+check("aws sqs cancel-message-move-task, unknown", cancel.returncode != 0 and "ResourceNotFoundException" in cancel.stderr, cancel.stderr)
 missing = aws("get-queue-url", "--queue-name", "nope")
 check("aws sqs get-queue-url, missing", missing.returncode != 0 and "NonExistentQueue" in missing.stderr, missing.stderr)
 check("aws sqs purge-queue", aws("purge-queue", "--queue-url", cli_url).returncode == 0)

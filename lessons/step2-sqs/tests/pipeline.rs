@@ -231,3 +231,15 @@ async fn bad_bodies_get_the_step1_answers_and_nothing_is_queued() {
     let counts = stack.sqs.counts(&stack.config.queues[1].name).unwrap();
     assert_eq!(counts.visible + counts.in_flight + counts.delayed, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_sqs_failure_is_a_502_that_says_what_sqs_said() {
+    let sqs = Sqs::new(SqsConfig::default());
+    let producer = Producer::new(
+        sdk_client(&sqs),
+        "http://127.0.0.1:9324/000000000000/no-such-queue",
+    );
+    let (status, body) = producer.produce(br#"{"input": 1}"#).await;
+    assert_eq!(status.as_u16(), 502);
+    insta::assert_snapshot!(body, @r#"{"message":"The job could not be put on the queue (AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.)."}"#);
+}
