@@ -36,6 +36,12 @@ enum LocalcloudCommand {
         /// Port of SQS.
         #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
         sqs_port: u16,
+        /// The account id in queue URLs and ARNs.
+        #[arg(long, default_value = "000000000000")]
+        account_id: String,
+        /// The region in ARNs (with --config, the service's provider.region wins).
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
         /// Run function KEY from this executable instead of its package.artifact
         /// (repeatable), e.g. --bootstrap api=target/debug/my-api
         #[arg(long = "bootstrap", value_name = "KEY=PATH")]
@@ -49,8 +55,13 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
             config,
             port,
             sqs_port,
+            account_id,
+            region,
             bootstraps,
         } => {
+            if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
+                bail!("--account-id must be 12 digits, got {account_id:?}");
+            }
             if config.is_none() && !bootstraps.is_empty() {
                 bail!("--bootstrap needs --config");
             }
@@ -60,6 +71,8 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 let sqs_url = format!("http://{}", listener.local_addr()?);
                 let sqs = Sqs::new(SqsConfig {
                     endpoint_url: sqs_url.clone(),
+                    account_id,
+                    region,
                     ..Default::default()
                 });
                 let stack = match &config {
