@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use localcloud::client::HttpClient;
 use localcloud::server::{CancellationToken, bind_loopback};
 use localcloud::sqs::{Sqs, SqsConfig};
@@ -86,38 +86,6 @@ async fn run_cycles(
     Ok(stats)
 }
 
-/// moto's server from the project's virtualenv, on a free loopback port.
-struct Moto(std::process::Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto(venv: &std::path::Path) -> Result<(Moto, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = std::process::Command::new(venv.join("bin/moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("starting moto_server")?;
-    let moto = Moto(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("moto_server did not start within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok((moto, format!("http://127.0.0.1:{port}/")))
-}
-
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -143,7 +111,8 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
         sqs.clone(),
         shutdown.clone(),
     ));
-    let (_moto, moto_url) = start_moto(venv)?;
+    let moto = crate::tools::MotoServer::start(venv)?;
+    let moto_url = moto.url.clone();
 
     let client = HttpClient::new();
     let targets = [

@@ -8,14 +8,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use localcloud::client::HttpClient;
 use localcloud::config::ResolveContext;
 use localcloud::esm::{EventSourceMapping, MappingSpec, QueueAccess, QueueRef};
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::Logs;
-use localcloud::server::{CancellationToken, bind_loopback};
-use localcloud::sqs::{Sqs, SqsConfig};
+use localcloud::server::CancellationToken;
 use localcloud::stack::Stack;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -54,16 +53,7 @@ async fn local_pipeline(
     environments: usize,
     shutdown: &CancellationToken,
 ) -> Result<Pipeline> {
-    let listener = bind_loopback(0).await?;
-    let sqs = Sqs::new(SqsConfig {
-        endpoint_url: format!("http://{}", listener.local_addr()?),
-        ..Default::default()
-    });
-    tokio::spawn(localcloud::sqs::serve(
-        listener,
-        sqs.clone(),
-        shutdown.clone(),
-    ));
+    let sqs = crate::pipeline::serve_sqs(0, shutdown).await?;
     let logs = Logs::new(false);
     let stack =
         lesson.stack_with_sqs(settings(logs.clone(), environments, None), true, Some(sqs))?;
@@ -258,24 +248,8 @@ pub async fn bench(
 ) -> Result<()> {
     let duration = Duration::from_secs(seconds);
     let shutdown = CancellationToken::new();
-    let moto_port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut moto = std::process::Command::new(venv.join("bin/moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("starting moto_server")?;
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = moto.kill();
-            bail!("moto_server did not start within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let moto_url = format!("http://127.0.0.1:{moto_port}/");
+    let moto = crate::tools::MotoServer::start(venv)?;
+    let moto_url = moto.url.clone();
     println!(
         "step2: POST /produce -> producer -> SQS -> worker, process mode, {connections} connections, {seconds} s per row, {environments} environments per function, {} cores\n",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -303,8 +277,7 @@ pub async fn bench(
         pipeline_shutdown.cancel();
         pipeline.stack.lambda.stop_all();
     }
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
     let (rate, p50) = results[1];
     println!(
         "\ntargets: at least 2,000 jobs/s: {} ({rate:.0}); p50 under 5 ms: {} ({:.2} ms); vs moto: {:.1}x",

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 use xshell::{Shell, cmd};
 
@@ -23,30 +23,13 @@ pub fn run(_args: CompareMotoArgs) -> Result<ExitCode> {
     let script = paths::root().join("tools/sqs_scenarios.py");
 
     let localcloud = LocalcloudProcess::start_sqs()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut moto = std::process::Command::new(venv.join("bin/moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("starting moto_server")?;
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            let _ = moto.kill();
-            bail!("moto_server did not start within 60 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let moto_url = format!("http://127.0.0.1:{port}");
+    let moto = tools::MotoServer::start(&venv)?;
+    let moto_url = moto.url.trim_end_matches('/').to_owned();
     let local_url = localcloud.sqs_url.clone();
     eprintln!("Running the scenarios against localcloud and moto (about 20 s each)...");
     let ours = cmd!(sh, "{python} {script} {local_url}").read();
     let theirs = cmd!(sh, "{python} {script} {moto_url}").read();
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
     let ours: BTreeMap<String, String> = serde_json::from_str(&ours?)?;
     let theirs: BTreeMap<String, String> = serde_json::from_str(&theirs?)?;
 

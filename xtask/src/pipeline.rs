@@ -23,7 +23,7 @@ use crate::lesson::Lesson;
 use crate::sqs_client::SqsClient;
 
 /// localcloud's SQS on 127.0.0.1:`port`, served until `shutdown`.
-async fn serve_sqs(port: u16, shutdown: &CancellationToken) -> Result<Sqs> {
+pub async fn serve_sqs(port: u16, shutdown: &CancellationToken) -> Result<Sqs> {
     let listener = bind_loopback(port).await?;
     let sqs = Sqs::new(SqsConfig {
         endpoint_url: format!("http://{}", listener.local_addr()?),

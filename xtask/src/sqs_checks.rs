@@ -3,7 +3,7 @@
 //! `cargo xtask localcloud up`, over TCP on 127.0.0.1.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
@@ -32,13 +32,7 @@ impl LocalcloudProcess {
             child,
             sqs_url: format!("http://127.0.0.1:{port}"),
         };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if started.elapsed() > Duration::from_secs(30) {
-                bail!("localcloud did not start listening on port {port} within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        tools::wait_for_port(port, Duration::from_secs(30)).context("localcloud up")?;
         Ok(process)
     }
 }

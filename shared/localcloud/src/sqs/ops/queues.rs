@@ -91,16 +91,29 @@ pub fn list_queues(sqs: &Sqs, req: ListQueuesRequest) -> SqsResult<ListQueuesRes
         .filter(|n| n.starts_with(&prefix))
         .filter(|n| after.as_ref().is_none_or(|a| n.as_str() > a.as_str()))
         .collect();
-    let page = max.unwrap_or(1000);
-    let next_token = (max.is_some() && names.len() > page).then(|| encode_token(names[page - 1]));
+    let (queue_urls, next_token) = page(&engine, &names, max);
     Ok(ListQueuesResponse {
-        queue_urls: names
-            .iter()
-            .take(page)
-            .map(|n| engine.queue_url(n))
-            .collect(),
+        queue_urls,
         next_token,
     })
+}
+
+/// One page of queue URLs, and the token for the next: without MaxResults,
+/// up to 1,000 and no token (SQS-API ListQueues, ListDeadLetterSourceQueues).
+fn page<S: AsRef<str>>(
+    engine: &crate::sqs::engine::Engine,
+    names: &[S],
+    max: Option<usize>,
+) -> (Vec<String>, Option<String>) {
+    let size = max.unwrap_or(1000);
+    let next_token =
+        (max.is_some() && names.len() > size).then(|| encode_token(names[size - 1].as_ref()));
+    let urls = names
+        .iter()
+        .take(size)
+        .map(|n| engine.queue_url(n.as_ref()))
+        .collect();
+    (urls, next_token)
 }
 
 fn encode_token(last: &str) -> String {
@@ -268,14 +281,9 @@ pub fn list_dead_letter_source_queues(
         .map(|q| q.name.clone())
         .filter(|n| after.as_ref().is_none_or(|a| n > a))
         .collect();
-    let page = max.unwrap_or(1000);
-    let next_token = (max.is_some() && names.len() > page).then(|| encode_token(&names[page - 1]));
+    let (queue_urls, next_token) = page(&engine, &names, max);
     Ok(ListDeadLetterSourceQueuesResponse {
-        queue_urls: names
-            .iter()
-            .take(page)
-            .map(|n| engine.queue_url(n))
-            .collect(),
+        queue_urls,
         next_token,
     })
 }
