@@ -113,7 +113,12 @@ async fn next_response_and_the_answers_for_misuse() {
         )
         .await
         .unwrap();
-    assert_eq!(again.status, 400);
+    assert_eq!(again.status, 403);
+    assert!(
+        again.body_text().contains("InvalidStateTransition"),
+        "{}",
+        again.body_text()
+    );
 
     let wrong_path = client
         .send(

@@ -11,8 +11,9 @@
 //! environment has its own local endpoint. Answers follow the doc: `next`
 //! carries the event and the `Lambda-Runtime-*` headers (and `Content-Type`,
 //! which AWS's own C++ runtime client needs); `response`/`error` answer `202`;
-//! an unknown or already-answered request id gets `400 InvalidRequestID`;
-//! a response body over 6 MB gets `413`.
+//! a second answer for the same invocation gets `403 InvalidStateTransition`
+//! and an unknown request id `400 InvalidRequestID` (as AWS's Runtime
+//! Interface Emulator answers); a response body over 6 MB gets `413`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,8 @@ pub enum InitSignal {
 pub struct RuntimeApi {
     events: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     in_flight: Mutex<HashMap<String, oneshot::Sender<Reply>>>,
+    /// The last invocation answered, until the next `next`.
+    answered: Mutex<Option<String>>,
     init: Mutex<Option<oneshot::Sender<InitSignal>>>,
 }
 
@@ -83,6 +86,7 @@ impl RuntimeApi {
         let api = Arc::new(Self {
             events: tokio::sync::Mutex::new(events_rx),
             in_flight: Mutex::new(HashMap::new()),
+            answered: Mutex::new(None),
             init: Mutex::new(Some(init_tx)),
         });
         (
@@ -145,6 +149,7 @@ impl RuntimeApi {
 
     async fn next(&self, shutdown: CancellationToken) -> Response<Full<Bytes>> {
         self.signal_init(InitSignal::Ready);
+        *self.answered.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let pending = {
             let mut events = self.events.lock().await;
             tokio::select! {
@@ -189,9 +194,30 @@ impl RuntimeApi {
             .remove(request_id);
         match waiting {
             Some(tx) => {
+                *self.answered.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(request_id.to_owned());
                 // The invoker may have given up (timeout); the runtime still gets 202.
                 let _ = tx.send(reply);
                 accepted()
+            }
+            None if self
+                .answered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_deref()
+                == Some(request_id) =>
+            {
+                let target = match reply {
+                    Reply::Response(_) => "InvocationResponse",
+                    Reply::Error { .. } => "InvocationErrorResponse",
+                };
+                error_response(
+                    StatusCode::FORBIDDEN,
+                    "InvalidStateTransition",
+                    &format!(
+                        "State transition from RuntimeResponseSentState to {target} failed for runtime. Error: State transition is not allowed"
+                    ),
+                )
             }
             None => error_response(
                 StatusCode::BAD_REQUEST,

@@ -42,7 +42,10 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The Smithy shape name (`__type` after the `#`).
+    /// The Smithy shape name (`__type` after the `#`). The two common
+    /// errors SQS does not model come back as the service framework's
+    /// exceptions (recorded against AWS in LocalStack's SQS snapshots:
+    /// `InvalidParameterValueException`, `MissingRequiredParameterException`).
     pub fn shape(self) -> &'static str {
         use ErrorCode::*;
         match self {
@@ -52,8 +55,8 @@ impl ErrorCode {
             InvalidAddress => "InvalidAddress",
             InvalidAttributeName => "InvalidAttributeName",
             InvalidAttributeValue => "InvalidAttributeValue",
-            InvalidParameterValue => "InvalidParameterValue",
-            MissingParameter => "MissingParameter",
+            InvalidParameterValue => "InvalidParameterValueException",
+            MissingParameter => "MissingRequiredParameterException",
             InvalidMessageContents => "InvalidMessageContents",
             ReceiptHandleIsInvalid => "ReceiptHandleIsInvalid",
             MessageNotInflight => "MessageNotInflight",
@@ -77,7 +80,9 @@ impl ErrorCode {
         match self {
             ErrorCode::SerializationException
             | ErrorCode::UnknownOperation
-            | ErrorCode::RequestTooLarge => "com.amazon.coral.service",
+            | ErrorCode::RequestTooLarge
+            | ErrorCode::InvalidParameterValue
+            | ErrorCode::MissingParameter => "com.amazon.coral.service",
             _ => "com.amazonaws.sqs",
         }
     }
@@ -98,13 +103,23 @@ impl ErrorCode {
             InvalidBatchEntryId => "AWS.SimpleQueueService.InvalidBatchEntryId",
             BatchRequestTooLong => "AWS.SimpleQueueService.BatchRequestTooLong",
             UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
+            InvalidParameterValue => "InvalidParameterValue",
+            MissingParameter => "MissingParameter",
             other => other.shape(),
         }
     }
 
+    /// The HTTP status of the SQS model's `httpError` traits: most errors
+    /// are 400; PurgeQueueInProgress and OverLimit 403; ReceiptHandleIsInvalid,
+    /// InvalidAddress and ResourceNotFoundException 404.
     pub fn http_status(self) -> http::StatusCode {
+        use ErrorCode::*;
         match self {
-            ErrorCode::RequestTooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
+            RequestTooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
+            PurgeQueueInProgress | OverLimit => http::StatusCode::FORBIDDEN,
+            ReceiptHandleIsInvalid | InvalidAddress | ResourceNotFoundException => {
+                http::StatusCode::NOT_FOUND
+            }
             _ => http::StatusCode::BAD_REQUEST,
         }
     }

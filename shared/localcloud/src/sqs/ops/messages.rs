@@ -178,7 +178,7 @@ pub fn send_message_batch(
         return Err(SqsError::new(
             ErrorCode::BatchRequestTooLong,
             format!(
-                "Batch requested message too long: {total} bytes, the limit is {DEFAULT_MAX_MESSAGE_SIZE}."
+                "Batch requests cannot be longer than {DEFAULT_MAX_MESSAGE_SIZE} bytes. You have sent {total} bytes."
             ),
         ));
     }
