@@ -121,7 +121,17 @@ fn stack(config: &std::path::Path, bootstraps: &[String], sqs: &Sqs) -> Result<S
                 config.path.display()
             );
         }
-        code.insert(key.to_owned(), CodeSource::Executable(PathBuf::from(path)));
+        // Resolved now, against the directory the command runs in: the
+        // function's process later runs in its own task root.
+        let path = std::fs::canonicalize(path).map_err(|e| {
+            anyhow::anyhow!(
+                "--bootstrap {spec:?}: cannot use {path:?} (from {}): {e}",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            )
+        })?;
+        code.insert(key.to_owned(), CodeSource::Executable(path));
     }
     let options = StackOptions {
         code,

@@ -72,6 +72,9 @@ fn localcloud_up_serves_a_python_bootstrap() {
         .args(["localcloud", "up", "--config"])
         .arg(&config)
         .args(["--port", &port.to_string(), "--sqs-port", "0"])
+        // A relative path, resolved against the directory the command runs in.
+        .args(["--bootstrap", "hello=package/bootstrap"])
+        .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -111,10 +114,50 @@ fn usual_mistakes_get_one_line_errors() {
     let unknown_lesson = xtask(&["lesson", "step9", "run"]);
     assert_eq!(unknown_lesson.status.code(), Some(2));
     assert!(
-        stderr(&unknown_lesson).contains("invalid value 'step9'"),
+        stderr(&unknown_lesson).contains("unrecognized subcommand 'step9'"),
         "{}",
         stderr(&unknown_lesson)
     );
+
+    // Step 1 has no queue: its queue commands and options do not exist.
+    for args in [
+        &["lesson", "step1", "send", "x"][..],
+        &["lesson", "step1", "dlq", "show"],
+        &["lesson", "step1", "queue", "stats"],
+        &["lesson", "step1", "run", "--jobs", "3"],
+    ] {
+        let refused = xtask(args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&refused).starts_with("error: unexpected argument")
+                || stderr(&refused).starts_with("error: unrecognized subcommand"),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    let help = xtask(&["lesson", "step1", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("invoke") && !help.contains("dlq"), "{help}");
+    let help = xtask(&["lesson", "step2", "queue", "stats", "--help"]);
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("cargo xtask lesson step2 queue stats"),
+        "{}",
+        String::from_utf8_lossy(&help.stdout)
+    );
+
+    // A busy port is named, with its flag, before anything is built.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let started = Instant::now();
+    let busy = xtask(&["lesson", "step2", "up", "--sqs-port", &port]);
+    assert_eq!(
+        stderr(&busy).trim(),
+        format!(
+            "error: port {port} on 127.0.0.1 is already in use (is the lesson already up?): stop what runs there or pick another with --sqs-port"
+        )
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    drop(taken);
 
     let missing = xtask(&["localcloud", "up", "--config", "/no/such/serverless.yml"]);
     assert_eq!(
@@ -149,6 +192,22 @@ fn usual_mistakes_get_one_line_errors() {
         format!(
             "error: port {port} on 127.0.0.1 is already in use: stop what runs there or pick another port"
         )
+    );
+
+    let missing_bootstrap = xtask(&[
+        "localcloud",
+        "up",
+        "--config",
+        config.to_str().unwrap(),
+        "--bootstrap",
+        "hello=no/such/bootstrap",
+    ]);
+    assert!(
+        stderr(&missing_bootstrap).starts_with(
+            "error: --bootstrap \"hello=no/such/bootstrap\": cannot use \"no/such/bootstrap\""
+        ),
+        "{}",
+        stderr(&missing_bootstrap)
     );
 
     let bad_bootstrap = xtask(&[

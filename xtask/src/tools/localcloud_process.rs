@@ -1,14 +1,12 @@
-//! localcloud's SQS checked by clients nobody on the project wrote: boto3
-//! and the AWS CLI run `tools/sqs_clients_check.py` against
-//! `cargo xtask localcloud up`, over TCP on 127.0.0.1.
+//! `cargo xtask localcloud up` as a child process of this binary, for checks
+//! that drive localcloud over TCP with clients of other languages.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use xshell::{Shell, cmd};
 
-use crate::{paths, tools};
+use super::wait_for_port;
 
 /// A `cargo xtask localcloud up` child, stopped with Ctrl-C when dropped.
 pub struct LocalcloudProcess {
@@ -32,7 +30,7 @@ impl LocalcloudProcess {
             child,
             sqs_url: format!("http://127.0.0.1:{port}"),
         };
-        tools::wait_for_port(port, Duration::from_secs(30)).context("localcloud up")?;
+        wait_for_port(port, Duration::from_secs(30)).context("localcloud up")?;
         Ok(process)
     }
 }
@@ -61,18 +59,4 @@ fn xtask_exe() -> Result<std::path::PathBuf> {
     } else {
         bail!("cannot find the xtask binary ({})", exe.display())
     }
-}
-
-/// Runs the boto3 + AWS CLI checks; fails if any check fails.
-pub fn run_client_checks(sh: &Shell) -> Result<()> {
-    let venv = tools::python_venv(sh)?;
-    let localcloud = LocalcloudProcess::start_sqs()?;
-    let python = venv.join("bin/python");
-    let aws = venv.join("bin/aws");
-    let script = paths::root().join("tools/sqs_clients_check.py");
-    let url = &localcloud.sqs_url;
-    cmd!(sh, "{python} {script} {url} {aws}")
-        .run()
-        .context("boto3 / AWS CLI checks against localcloud failed")?;
-    Ok(())
 }

@@ -1,6 +1,18 @@
-//! External tools, installed by the project into `.tools/` (never
-//! globally), pinned: a Python virtualenv with boto3, the AWS CLI and moto's
-//! server (`tools/python-requirements.txt`).
+//! External tools, installed by the project into project-local folders
+//! (never globally), pinned: a Python virtualenv in `.tools/venv` with boto3,
+//! the AWS CLI and moto's server (`tools/python-requirements.txt`), and
+//! `node_modules/` with osls@3 and serverless-lift (`package-lock.json`).
+//!
+//! - [`setup`]: `cargo xtask setup`, everything ahead of time;
+//! - [`moto`]: moto's server, started and stopped;
+//! - [`localcloud_process`]: this binary's own `localcloud up`, as a child.
+
+pub mod localcloud_process;
+pub mod moto;
+pub mod setup;
+
+pub use localcloud_process::LocalcloudProcess;
+pub use moto::MotoServer;
 
 use std::path::PathBuf;
 
@@ -58,42 +70,6 @@ pub fn node_modules(sh: &Shell) -> Result<PathBuf> {
         .context("npm ci failed: is Node.js (20 or later) installed?")?;
     std::fs::write(&marker, lock)?;
     Ok(modules)
-}
-
-/// moto's server from the project's virtualenv, on a free 127.0.0.1 port;
-/// stopped when dropped.
-pub struct MotoServer {
-    child: std::process::Child,
-    /// `http://127.0.0.1:<port>/`
-    pub url: String,
-}
-
-impl MotoServer {
-    pub fn start(venv: &std::path::Path) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let child = std::process::Command::new(venv.join("bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .context("starting moto_server")?;
-        let server = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}/"),
-        };
-        wait_for_port(port, std::time::Duration::from_secs(60)).context("moto_server")?;
-        Ok(server)
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`.

@@ -19,10 +19,10 @@ use localcloud::stack::Stack;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::bench::LoadStats;
-use crate::lesson::Lesson;
-use crate::pipeline::parse_worker_line;
+use crate::lesson::step2::parse_worker_line;
+use crate::lesson::{Lesson, Profile};
 use crate::sqs_client::SqsClient;
+use crate::stats::LoadStats;
 
 /// moto's default account.
 const MOTO_ACCOUNT: &str = "123456789012";
@@ -53,14 +53,17 @@ async fn local_pipeline(
     environments: usize,
     shutdown: &CancellationToken,
 ) -> Result<Pipeline> {
-    let sqs = crate::pipeline::serve_sqs(0, shutdown).await?;
+    let sqs = crate::lesson::stack::serve_sqs(0, shutdown).await?;
     let logs = Logs::new(false);
-    let stack =
-        lesson.stack_with_sqs(settings(logs.clone(), environments, None), true, Some(sqs))?;
+    let stack = lesson.stack(
+        settings(logs.clone(), environments, None),
+        Profile::Release,
+        Some(sqs),
+    )?;
     let running = stack.serve(0, shutdown.clone()).await?;
     stack.start_event_sources(shutdown.clone()).await?;
     Ok(Pipeline {
-        url: format!("{}{}", running.http_url, lesson.invoke_path),
+        url: format!("{}{}", running.http_url, lesson.route),
         stack,
         logs,
         _mapping: None,
@@ -112,7 +115,8 @@ async fn moto_pipeline(
             environments,
             Some(moto_url.trim_end_matches('/')),
         ),
-        true,
+        Profile::Release,
+        None,
     )?;
     let running = stack.serve(0, shutdown.clone()).await?;
     let (function, source) = stack
@@ -148,7 +152,7 @@ async fn moto_pipeline(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Pipeline {
-        url: format!("{}{}", running.http_url, lesson.invoke_path),
+        url: format!("{}{}", running.http_url, lesson.route),
         stack,
         logs,
         _mapping: Some(mapping),
@@ -269,11 +273,11 @@ pub async fn bench(
         let rate = finished as f64 / stats.elapsed.as_secs_f64();
         println!(
             "| {name} | {rate:.0} | {:.2} ms | {:.2} ms | {} |",
-            stats.percentile(50.0).as_secs_f64() * 1000.0,
-            stats.percentile(99.0).as_secs_f64() * 1000.0,
+            stats.percentile_ms(50.0),
+            stats.percentile_ms(99.0),
             stats.errors
         );
-        results.push((rate, stats.percentile(50.0)));
+        results.push((rate, stats.percentile(50.0).unwrap_or_default()));
         pipeline_shutdown.cancel();
         pipeline.stack.lambda.stop_all();
     }

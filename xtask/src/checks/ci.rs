@@ -27,9 +27,9 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     step("cargo test");
     cmd!(sh, "cargo test --workspace").run()?;
     step("serverless.yml: localcloud's reading against `osls package` (CloudFormation)");
-    crate::cfn_check::run(crate::cfn_check::CfnCheckArgs {})?;
+    super::cfn::run(super::cfn::CfnCheckArgs {})?;
     step("SQS with boto3 and the AWS CLI, against `localcloud up` over TCP");
-    crate::sqs_checks::run_client_checks(&sh)?;
+    super::sqs_clients::run_client_checks(&sh)?;
     step("all checks passed");
     Ok(ExitCode::SUCCESS)
 }

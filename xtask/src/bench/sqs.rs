@@ -13,8 +13,8 @@ use localcloud::server::{CancellationToken, bind_loopback};
 use localcloud::sqs::{Sqs, SqsConfig};
 use serde_json::{Value, json};
 
-use crate::bench::LoadStats;
 use crate::sqs_client::SqsClient as Target;
+use crate::stats::LoadStats;
 
 async fn create_queue(target: &Target, name: &str) -> Result<String> {
     let answer = target
@@ -152,8 +152,8 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
             }
             println!(
                 "| {name} | {clients} | {rate:.0} | {:.3} ms | {:.3} ms | {:.1}x |",
-                stats.percentile(50.0).as_secs_f64() * 1000.0,
-                stats.percentile(99.0).as_secs_f64() * 1000.0,
+                stats.percentile_ms(50.0),
+                stats.percentile_ms(99.0),
                 rate / moto_rate
             );
         }
@@ -214,8 +214,8 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
         before,
         after,
         after - before,
-        stats.percentile(50.0).as_secs_f64() * 1000.0,
-        stats.percentile(99.0).as_secs_f64() * 1000.0,
+        stats.percentile_ms(50.0),
+        stats.percentile_ms(99.0),
     );
     shutdown.cancel();
     Ok(())

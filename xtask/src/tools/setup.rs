@@ -1,5 +1,5 @@
-//! `cargo xtask setup`: installs the external tools, pinned, into the
-//! project-local `.tools/` folder. Commands that need a tool install it
+//! `cargo xtask setup`: installs the external tools, pinned, into
+//! project-local folders (`.tools/`, `node_modules/`). Commands that need a tool install it
 //! themselves too; this does it ahead of time.
 
 use std::process::ExitCode;
@@ -19,6 +19,11 @@ pub fn run(_args: SetupArgs) -> Result<ExitCode> {
     println!(
         "Python tools (boto3, AWS CLI, moto server): {}",
         venv.display()
+    );
+    let modules = tools::node_modules(&sh)?;
+    println!(
+        "Serverless Framework v3 (osls) and serverless-lift: {}",
+        modules.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 use clap::Args;
 use xshell::{Shell, cmd};
 
-use crate::sqs_checks::LocalcloudProcess;
+use crate::tools::LocalcloudProcess;
 use crate::{paths, tools};
 
 #[derive(Args)]

@@ -1,0 +1,114 @@
+//! `cargo xtask lesson <step> <action>`: each lesson, run the way a learner
+//! meets it.
+//!
+//! - [`stack`]: the lessons the runner knows, how one is built and booted;
+//! - [`up`]: `up`, serving until Ctrl-C, and the state file ([`state`]) the
+//!   other commands read to find it;
+//! - [`endpoint`]: `invoke` and `loop`, the retrospective's curl and shell loop;
+//! - [`queue`]: `send`, `dlq show|redrive|purge`, `queue stats`, `visibility`
+//!   (lessons with a queue);
+//! - [`step1`], [`step2`]: each lesson's `run`, its scenario and report.
+//!
+//! Each lesson has its own subcommands, so `--help` offers only what the
+//! lesson can do (no queue commands on step 1).
+
+pub mod endpoint;
+pub mod queue;
+pub mod stack;
+pub mod state;
+pub mod step1;
+pub mod step2;
+pub mod up;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+pub use stack::{Lesson, LessonId, Profile};
+
+#[derive(Args)]
+pub struct LessonArgs {
+    #[command(subcommand)]
+    pub lesson: LessonCommand,
+}
+
+#[derive(Subcommand)]
+pub enum LessonCommand {
+    /// HTTP API -> Lambda: validate {"input": <number>}, answer input + 1.
+    Step1 {
+        #[command(subcommand)]
+        action: Step1Action,
+    },
+    /// POST /produce -> SQS (Lift queue) -> worker Lambda that adds 1.
+    Step2 {
+        #[command(subcommand)]
+        action: Step2Action,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum Step1Action {
+    /// Build, boot localcloud from the lesson's serverless.yml, send the
+    /// lesson's requests, print what comes back; exits 0 only if every answer
+    /// is right.
+    Run,
+    /// Boot localcloud and serve the lesson until Ctrl-C.
+    Up(up::UpArgs),
+    /// POST a body to the lesson's endpoint and print status and body.
+    Invoke(endpoint::InvokeArgs),
+    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
+    Loop(endpoint::LoopArgs),
+}
+
+#[derive(Subcommand)]
+pub enum Step2Action {
+    /// Build, boot localcloud, send jobs through producer -> SQS -> worker,
+    /// report what the worker did; exits 0 only if every job was processed
+    /// once with the right output.
+    Run {
+        /// Jobs to send.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        jobs: u32,
+    },
+    /// Boot localcloud (HTTP API, SQS, the event source mapping) and serve
+    /// the lesson until Ctrl-C.
+    Up(up::QueueUpArgs),
+    /// POST a body to the lesson's endpoint and print status and body.
+    Invoke(endpoint::InvokeArgs),
+    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
+    Loop(endpoint::LoopArgs),
+    #[command(flatten)]
+    Queue(queue::QueueCommand),
+}
+
+pub fn run(args: LessonArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    match args.lesson {
+        LessonCommand::Step1 { action } => {
+            let lesson = LessonId::Step1.lesson();
+            match action {
+                Step1Action::Run => {
+                    lesson.build(Profile::Debug)?;
+                    runtime.block_on(step1::run(&lesson))
+                }
+                Step1Action::Up(args) => up::run(&runtime, &lesson, &args, None),
+                Step1Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
+                Step1Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+            }
+        }
+        LessonCommand::Step2 { action } => {
+            let lesson = LessonId::Step2.lesson();
+            match action {
+                Step2Action::Run { jobs } => {
+                    lesson.build(Profile::Debug)?;
+                    runtime.block_on(step2::run(&lesson, jobs as usize))
+                }
+                Step2Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
+                Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
+                Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+                Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
+            }
+        }
+    }
+}

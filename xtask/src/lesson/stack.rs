@@ -1,0 +1,204 @@
+//! The lessons the runner knows, and how one is booted: its Lambda binaries
+//! built with cargo, its `serverless.yml` read by localcloud, its functions
+//! run from those binaries (or, for tests and benchmarks, in process).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use localcloud::config::{QueueSpec, ResolveContext, ServerlessConfig};
+use localcloud::lambda::LambdaSettings;
+use localcloud::lambda::logs::Logs;
+use localcloud::server::{CancellationToken, bind_loopback};
+use localcloud::sqs::{Sqs, SqsConfig};
+use localcloud::stack::{CodeSource, Stack, StackOptions};
+
+use crate::paths;
+
+/// The lessons, in the order a learner meets them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LessonId {
+    Step1,
+    Step2,
+}
+
+/// What the runner knows about a lesson.
+pub struct Lesson {
+    /// `step1`, as typed after `cargo xtask lesson`.
+    pub name: &'static str,
+    pub dir: &'static str,
+    pub package: &'static str,
+    /// Function key in serverless.yml -> cargo binary name.
+    pub binaries: &'static [(&'static str, &'static str)],
+    /// The route `invoke` and `loop` post to.
+    pub route: &'static str,
+    /// Whether the lesson has a queue (and so the queue commands).
+    pub has_queue: bool,
+}
+
+impl LessonId {
+    pub fn lesson(self) -> Lesson {
+        match self {
+            LessonId::Step1 => Lesson {
+                name: "step1",
+                dir: "lessons/step1-http",
+                package: "step1-http",
+                binaries: &[("api", "step1-api")],
+                route: "/",
+                has_queue: false,
+            },
+            LessonId::Step2 => Lesson {
+                name: "step2",
+                dir: "lessons/step2-sqs",
+                package: "step2-sqs",
+                binaries: &[
+                    ("producer", "step2-producer"),
+                    ("jobsWorker", "step2-worker"),
+                ],
+                route: "/produce",
+                has_queue: true,
+            },
+        }
+    }
+}
+
+/// Cargo profile of the binaries a stack runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+impl Lesson {
+    pub fn serverless_yml(&self) -> PathBuf {
+        paths::root().join(self.dir).join("serverless.yml")
+    }
+
+    /// The lesson's serverless.yml, its queue URLs resolved against `sqs`.
+    pub fn config_for(&self, sqs: &Sqs) -> Result<ServerlessConfig> {
+        let context = ResolveContext {
+            sqs_endpoint_url: sqs.endpoint_url(),
+            account_id: sqs.account_id(),
+            ..Default::default()
+        };
+        Ok(ServerlessConfig::from_file_with(
+            self.serverless_yml(),
+            &context,
+        )?)
+    }
+
+    /// `cargo build` of the lesson's Lambda binaries (no cargo-lambda needed locally).
+    ///
+    /// `XTASK_NO_BUILD=1` skips it and runs what `target/` holds: the
+    /// integration tests set it, because `cargo test --workspace` has built
+    /// the binaries already and a nested cargo would wait on its lock.
+    pub fn build(&self, profile: Profile) -> Result<()> {
+        if std::env::var_os("XTASK_NO_BUILD").is_some_and(|v| v == "1") {
+            return Ok(());
+        }
+        let sh = xshell::Shell::new()?;
+        sh.change_dir(paths::root());
+        let package = self.package;
+        let release = (profile == Profile::Release).then_some("--release");
+        eprintln!(
+            "Building the {} Lambda binaries (cargo build{})...",
+            self.name,
+            release.map_or("", |_| " --release")
+        );
+        xshell::cmd!(
+            sh,
+            "cargo build --quiet --package {package} --bins {release...}"
+        )
+        .run()
+        .with_context(|| format!("building {package} failed"))?;
+        Ok(())
+    }
+
+    /// The functions' code: the freshly built binaries.
+    fn executables(&self, profile: Profile) -> BTreeMap<String, CodeSource> {
+        self.binaries
+            .iter()
+            .map(|(key, bin)| {
+                let path = paths::target_dir().join(profile.dir()).join(bin);
+                (key.to_string(), CodeSource::Executable(path))
+            })
+            .collect()
+    }
+
+    /// The stack of this lesson, its functions run from the built binaries
+    /// and its queues (if any) in `sqs` (a new in-memory SQS if `None`).
+    pub fn stack(
+        &self,
+        lambda: LambdaSettings,
+        profile: Profile,
+        sqs: Option<Sqs>,
+    ) -> Result<Stack> {
+        let config = match &sqs {
+            Some(sqs) => self.config_for(sqs)?,
+            None => ServerlessConfig::from_file(self.serverless_yml())?,
+        };
+        self.stack_with_config(config, lambda, profile, sqs)
+    }
+
+    /// The stack of an already-read config.
+    pub fn stack_with_config(
+        &self,
+        config: ServerlessConfig,
+        lambda: LambdaSettings,
+        profile: Profile,
+        sqs: Option<Sqs>,
+    ) -> Result<Stack> {
+        let options = StackOptions {
+            code: self.executables(profile),
+            lambda,
+            sqs,
+        };
+        Ok(Stack::new(config, options)?)
+    }
+}
+
+/// Lambda settings with these logs and localcloud's defaults.
+pub fn with_logs(logs: Logs) -> LambdaSettings {
+    LambdaSettings {
+        logs,
+        ..Default::default()
+    }
+}
+
+/// localcloud's SQS on 127.0.0.1:`port` (0: a free port), served until `shutdown`.
+pub async fn serve_sqs(port: u16, shutdown: &CancellationToken) -> Result<Sqs> {
+    let listener = bind_loopback(port).await?;
+    let sqs = Sqs::new(SqsConfig {
+        endpoint_url: format!("http://{}", listener.local_addr()?),
+        ..Default::default()
+    });
+    tokio::spawn(localcloud::sqs::serve(
+        listener,
+        sqs.clone(),
+        shutdown.clone(),
+    ));
+    Ok(sqs)
+}
+
+/// The lesson's work queue: the queue that has a dead-letter queue.
+pub fn work_queue(config: &ServerlessConfig) -> Result<&QueueSpec> {
+    config
+        .queues
+        .iter()
+        .find(|q| q.redrive.is_some())
+        .with_context(|| {
+            format!(
+                "{} defines no queue with a dead-letter queue",
+                config.path.display()
+            )
+        })
+}

@@ -1,0 +1,144 @@
+//! `cargo xtask lesson <step> up`: boot the lesson's stack on 127.0.0.1 and
+//! serve it until Ctrl-C (or SIGTERM), printing its endpoints the way
+//! `serverless deploy` does. While it serves, a state file ([`super::state`])
+//! tells the lesson's other commands where it is.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use localcloud::lambda::logs::Logs;
+use localcloud::server::CancellationToken;
+
+use super::stack::{Lesson, Profile, serve_sqs, with_logs};
+use super::state::{self, RunningUp};
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Port of the HTTP API on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Serve optimised builds of the functions (slower to build, faster to answer).
+    #[arg(long)]
+    pub release: bool,
+}
+
+#[derive(Args)]
+pub struct QueueUpArgs {
+    #[command(flatten)]
+    pub up: UpArgs,
+    /// Port of SQS on 127.0.0.1.
+    #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
+    pub sqs_port: u16,
+}
+
+/// Checks the ports, builds, then serves until Ctrl-C or SIGTERM.
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    lesson: &Lesson,
+    args: &UpArgs,
+    sqs_port: Option<u16>,
+) -> Result<ExitCode> {
+    // A busy port is found before a minute of building, not after.
+    port_is_free(args.port, "--port")?;
+    if let Some(port) = sqs_port {
+        port_is_free(port, "--sqs-port")?;
+    }
+    let profile = if args.release {
+        Profile::Release
+    } else {
+        Profile::Debug
+    };
+    lesson.build(profile)?;
+    runtime.block_on(serve(lesson, args.port, sqs_port, profile))
+}
+
+fn port_is_free(port: u16, flag: &str) -> Result<()> {
+    if port == 0 {
+        return Ok(());
+    }
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+            "port {port} on 127.0.0.1 is already in use (is the lesson already up?): stop what runs there or pick another with {flag}"
+        ),
+        Err(e) => anyhow::bail!("cannot listen on 127.0.0.1:{port}: {e}"),
+    }
+}
+
+async fn serve(
+    lesson: &Lesson,
+    port: u16,
+    sqs_port: Option<u16>,
+    profile: Profile,
+) -> Result<ExitCode> {
+    let shutdown = CancellationToken::new();
+    let sqs = match sqs_port {
+        Some(port) => Some(serve_sqs(port, &shutdown).await?),
+        None => None,
+    };
+    let stack = lesson.stack(with_logs(Logs::new(true)), profile, sqs.clone())?;
+    let running = stack.serve(port, shutdown.clone()).await?;
+    stack.start_event_sources(shutdown.clone()).await?;
+
+    let queues: BTreeMap<String, String> = stack
+        .config
+        .queues
+        .iter()
+        .filter_map(|q| Some((q.name.clone(), stack.sqs.queue_url(&q.name)?)))
+        .collect();
+    let _state = state::record(&RunningUp {
+        lesson: lesson.name.to_owned(),
+        pid: std::process::id(),
+        http_url: running.http_url.clone(),
+        routes: stack
+            .config
+            .functions
+            .iter()
+            .flat_map(|f| f.http_api.iter().map(|r| r.route_key()))
+            .collect(),
+        sqs_url: sqs.as_ref().map(|s| s.endpoint_url()),
+        queues,
+    })?;
+
+    println!("{}", stack.describe(&running.http_url));
+    if let Some(sqs) = &sqs {
+        println!("SQS endpoint: {}", sqs.endpoint_url());
+    }
+    let name = lesson.name;
+    let mut hints = vec![
+        format!(
+            "curl -X POST --header 'Content-type: application/json' --data-raw '{{ \"input\": 1 }}' {}{}",
+            running.http_url, lesson.route
+        ),
+        format!("cargo xtask lesson {name} invoke '{{\"input\": 1}}'"),
+        format!("cargo xtask lesson {name} loop --count 100"),
+    ];
+    if lesson.has_queue {
+        hints.push(format!("cargo xtask lesson {name} send 'not a job'"));
+        hints.push(format!("cargo xtask lesson {name} dlq show"));
+        hints.push(format!("cargo xtask lesson {name} queue stats"));
+    }
+    println!("Try:");
+    for hint in hints {
+        println!("  {hint}");
+    }
+    println!("(the other commands find this stack by themselves while it runs)");
+    println!("Serving; Ctrl-C stops.");
+    stopped().await?;
+    running.stop();
+    shutdown.cancel();
+    stack.lambda.stop_all();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what `kill` and process managers send).
+async fn stopped() -> Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Tidy tests: the repository checking itself. The docs name only
+//! commands the CLI accepts.
+
+use clap::Parser;
+
+/// Every `` `cargo xtask ...` `` in a Markdown file, without its optional
+/// `[...]` parts, split into arguments ('quoted' text is one argument).
+fn commands(markdown: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    // Inline `code` and the lines of ``` blocks (comments cut).
+    let inline = markdown.split('`').skip(1).step_by(2);
+    let lines = markdown
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or_default().trim());
+    for piece in inline.chain(lines) {
+        let Some(rest) = piece.strip_prefix("cargo xtask ") else {
+            continue;
+        };
+        let mut without_optional = String::new();
+        let mut depth = 0;
+        for c in rest.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ if depth == 0 => without_optional.push(c),
+                _ => {}
+            }
+        }
+        let mut args = vec!["cargo xtask".to_owned()];
+        for (i, part) in without_optional.split('\'').enumerate() {
+            if i % 2 == 1 {
+                args.push(part.to_owned());
+            } else {
+                args.extend(part.split_whitespace().map(str::to_owned));
+            }
+        }
+        // `A|B` lists alternatives: take the first.
+        let args = args
+            .into_iter()
+            .map(|a| a.split('|').next().unwrap_or_default().to_owned())
+            .collect();
+        found.push(args);
+    }
+    found
+}
+
+#[test]
+fn every_documented_command_parses() {
+    let root = crate::paths::root();
+    let mut checked = 0;
+    for file in [
+        "README.md",
+        "docs/commands.md",
+        "lessons/step1-http/README.md",
+        "lessons/step2-sqs/README.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for args in commands(&text) {
+            if let Err(e) = crate::Cli::try_parse_from(&args)
+                && e.kind() != clap::error::ErrorKind::DisplayHelp
+            {
+                panic!("{file}: `{}` does not parse:\n{e}", args.join(" "));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} commands found in the docs");
+}
