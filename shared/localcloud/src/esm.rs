@@ -31,6 +31,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::client::HttpClient;
+use crate::events::{BatchMessage, EventKind};
 use crate::lambda::{Lambda, Outcome};
 use crate::server::CancellationToken;
 use crate::sqs::Sqs;
@@ -378,6 +379,25 @@ async fn invoke_with(shared: &Shared, batch: Vec<MessageOut>) {
     else {
         return;
     };
+    shared.lambda.events().emit(
+        EventKind::BatchInvoked {
+            function: shared.spec.function_name.clone(),
+            queue: shared.spec.queue_name.clone(),
+            request_id: invocation.request_id.clone(),
+            messages: batch
+                .iter()
+                .map(|m| BatchMessage {
+                    message_id: m.message_id.clone(),
+                    receive_count: m
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(0),
+                })
+                .collect(),
+        },
+        shared.lambda.settings().clock.epoch_millis(),
+    );
     let Outcome::Success(result) = invocation.outcome else {
         // Error or timeout: nothing is deleted.
         return;

@@ -10,6 +10,8 @@
 //! - [`http_api`]: API Gateway HTTP API routes, payload format 2.0.
 //! - [`sqs`]: SQS standard queues over the AWS JSON 1.0 protocol.
 //! - [`clock`]: all time goes through tokio's clock, so tests can pause it.
+//! - [`events`]: what happens inside (sends, receives, deletes, DLQ moves,
+//!   invocations per execution environment), as a typed broadcast stream.
 //!
 //! localcloud knows nothing about the lessons: it serves whatever a
 //! `serverless.yml` describes.
@@ -18,6 +20,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod esm;
+pub mod events;
 pub mod http_api;
 pub mod lambda;
 pub mod server;

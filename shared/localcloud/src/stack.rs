@@ -6,6 +6,10 @@
 //! `run`/`up` start. Each function's code comes from its `package.artifact`
 //! (a zip or folder with `bootstrap`) unless the caller supplies an
 //! executable (a fresh `cargo build`) or an in-process handler (tests).
+//!
+//! Its SQS and its Lambda report on one [`Events`] stream
+//! ([`Stack::events`]), so one subscriber sees a message's whole life: sent,
+//! received by a poller, the invocation in its environment, deleted.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,6 +18,7 @@ use std::time::Duration;
 
 use crate::config::{HttpApiRoute, ServerlessConfig};
 use crate::esm::{EventSourceMapping, MappingError, MappingSpec};
+use crate::events::Events;
 use crate::http_api::HttpApi;
 use crate::http_api::routes::RouteTable;
 use crate::lambda::{Code, FunctionSpec, Handler, Lambda, LambdaSettings, TaskRoot};
@@ -36,10 +41,15 @@ pub enum CodeSource {
 pub struct StackOptions {
     /// Per function key; functions not listed use [`CodeSource::Artifact`].
     pub code: BTreeMap<String, CodeSource>,
+    /// Lambda's settings. When `sqs` is given, `lambda.events` is replaced
+    /// by the SQS's stream ([`Sqs::events`]); otherwise the new SQS reports
+    /// on `lambda.events` and reads `lambda.clock`. Either way the stack has
+    /// one stream.
     pub lambda: LambdaSettings,
     /// The SQS the stack's queues live in; a new in-memory one if `None`.
     /// Its endpoint must be the one the config was resolved against
-    /// ([`crate::config::ResolveContext`]).
+    /// ([`crate::config::ResolveContext`]). Give it the same clock as
+    /// `lambda.clock`, so the events of both share a time line.
     pub sqs: Option<Sqs>,
 }
 
@@ -81,12 +91,21 @@ pub struct Stack {
 
 impl Stack {
     pub fn new(config: ServerlessConfig, options: StackOptions) -> Result<Self, StackError> {
-        let sqs = options
-            .sqs
-            .unwrap_or_else(|| Sqs::new(SqsConfig::default()));
+        let mut settings = options.lambda;
+        // One stream (and one clock) for the whole stack.
+        let sqs = match options.sqs {
+            Some(sqs) => {
+                settings.events = sqs.events();
+                sqs
+            }
+            None => Sqs::new(SqsConfig {
+                clock: settings.clock,
+                events: settings.events.clone(),
+                ..SqsConfig::default()
+            }),
+        };
         sqs.set_region(config.provider.region.clone());
         create_queues(&config, &sqs)?;
-        let mut settings = options.lambda;
         settings.region = config.provider.region.clone();
         // Functions reach localcloud's SQS through the standard variables
         // the AWS SDKs read, with credentials as Lambda gives every function.
@@ -152,6 +171,12 @@ impl Stack {
             http_api,
             sqs,
         })
+    }
+
+    /// What happens in the stack's SQS and Lambda, as one stream
+    /// ([`crate::events`]).
+    pub fn events(&self) -> Events {
+        self.sqs.events()
     }
 
     /// Starts the event source mapping of every `sqs` event (the Lift

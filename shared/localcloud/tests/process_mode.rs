@@ -1,13 +1,15 @@
 //! Process mode with a runtime that is not Rust: a Python `bootstrap`,
 //! packed in a zip as for any custom runtime, served from a serverless.yml
 //! over real HTTP. Covers success, a timeout (cold start after), a crash
-//! (replaced), a bad response and a reported error.
+//! (replaced), a bad response and a reported error, and the execution
+//! environments the event stream reports for them.
 
 use std::io::Write;
 use std::path::Path;
 
 use localcloud::client::HttpClient;
 use localcloud::config::ServerlessConfig;
+use localcloud::events::EventKind;
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::{LogLine, Logs};
 use localcloud::server::CancellationToken;
@@ -72,6 +74,7 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
         ..Default::default()
     };
     let stack = Stack::new(config, options).unwrap();
+    let mut events = stack.events().subscribe();
     let running = stack.serve(0, CancellationToken::new()).await.unwrap();
     let url = format!("{}/py", running.http_url);
     let client = HttpClient::new();
@@ -159,6 +162,51 @@ async fn a_python_bootstrap_in_a_zip_is_served_like_on_aws() {
     assert_eq!(post("bad").await.status, 500);
     assert_eq!(post("error").await.status, 500);
     assert_eq!(post("still-serving").await.status, 200);
+
+    // One environment per process: kept while warm, replaced after a
+    // timeout or a crash.
+    let mut environments = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        match event.kind {
+            EventKind::InvocationStarted {
+                environment,
+                cold_start,
+                ..
+            } => environments.push(format!(
+                "start {environment} {}",
+                if cold_start { "cold" } else { "warm" }
+            )),
+            EventKind::InvocationFinished {
+                environment,
+                outcome,
+                ..
+            } => environments.push(format!("end {environment} {outcome:?}")),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        environments,
+        [
+            "start 1 cold",
+            "end 1 Success",
+            "start 1 warm",
+            "end 1 Success",
+            "start 1 warm",
+            "end 1 Timeout",
+            "start 2 cold",
+            "end 2 Success",
+            "start 2 warm",
+            "end 2 Crash",
+            "start 3 cold",
+            "end 3 Success",
+            "start 3 warm",
+            "end 3 Success",
+            "start 3 warm",
+            "end 3 Error",
+            "start 3 warm",
+            "end 3 Success",
+        ]
+    );
 
     // No route: API Gateway's 404.
     let missing = client.send(http::Method::GET, &url, &[], "").await.unwrap();

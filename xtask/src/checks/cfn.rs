@@ -17,6 +17,7 @@ use localcloud::config::ServerlessConfig;
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
+use crate::lesson::step3::scenario::Scenario;
 use crate::{paths, tools};
 
 #[derive(Args)]
@@ -86,21 +87,40 @@ pub fn run(_args: CfnCheckArgs) -> Result<ExitCode> {
     let modules = tools::node_modules(&sh)?;
     let root = paths::root();
     let mut files: Vec<(String, String)> = Vec::new();
-    for lesson in ["step1-http", "step2-sqs"] {
+    for lesson in ["step1-http", "step2-sqs", "step3-dlq-visibility"] {
         let text =
             std::fs::read_to_string(root.join("lessons").join(lesson).join("serverless.yml"))?;
         files.push((format!("lessons/{lesson}/serverless.yml"), text));
     }
     let step2 = files[1].1.clone();
+    let step3 = files[2].1.clone();
     files.extend(
         variants(&step2)
             .into_iter()
             .skip(1)
             .map(|(n, t)| (n.to_owned(), t)),
     );
+    files.push((
+        "step3 as the retrospective wrote it (no worker timeout: 6 s, visibility 36 s)".into(),
+        Scenario::AsWritten.serverless_yml(&step3, 15)?,
+    ));
     let mut failed = 0;
     for (name, text) in &files {
-        match check(&sh, &modules, text) {
+        let checked = check(&sh, &modules, text).and_then(|(summary, template)| {
+            if name.contains("step3") {
+                // The heartbeat's permissions, on the work queue.
+                let grants = sqs_grants(&template);
+                for action in ["sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"] {
+                    let wanted = (action.to_owned(), "tutorial-step-3-dev-jobs".to_owned());
+                    if !grants.contains(&wanted) {
+                        bail!("the IAM role does not allow {action} on the jobs queue: {grants:?}");
+                    }
+                }
+                return Ok(format!("{summary}; the IAM role allows the heartbeat"));
+            }
+            Ok(summary)
+        });
+        match checked {
             Ok(summary) => println!("ok    {name}: {summary}"),
             Err(e) => {
                 failed += 1;
@@ -115,14 +135,62 @@ pub fn run(_args: CfnCheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Packages one file and compares; returns what matched.
-fn check(sh: &Shell, modules: &Path, text: &str) -> Result<String> {
+/// (action, queue name) of every IAM statement that allows an `sqs:` action
+/// on a queue of the template (`Fn::GetAtt [<queue>, Arn]`).
+fn sqs_grants(template: &Value) -> BTreeSet<(String, String)> {
+    let resources = &template["Resources"];
+    let mut grants = BTreeSet::new();
+    let Some(all) = resources.as_object() else {
+        return grants;
+    };
+    for role in all.values().filter(|r| r["Type"] == "AWS::IAM::Role") {
+        let policies = role["Properties"]["Policies"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for statement in policies
+            .iter()
+            .flat_map(|p| {
+                p["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|s| s["Effect"] == "Allow")
+        {
+            let list = |v: &Value| match v {
+                Value::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            for action in list(&statement["Action"]).iter().filter_map(Value::as_str) {
+                for resource in list(&statement["Resource"]) {
+                    let queue = resource["Fn::GetAtt"][0]
+                        .as_str()
+                        .and_then(|id| resources[id]["Properties"]["QueueName"].as_str());
+                    if let (Some(queue), true) = (queue, action.starts_with("sqs:")) {
+                        grants.insert((action.to_owned(), queue.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
+/// Packages one file and compares; returns what matched, and the template.
+fn check(sh: &Shell, modules: &Path, text: &str) -> Result<(String, Value)> {
     let scratch = tempfile::tempdir()?;
     let service_dir = scratch.path().join("lessons/service");
     std::fs::create_dir_all(&service_dir)?;
     let file = service_dir.join("serverless.yml");
     std::fs::write(&file, text)?;
-    for bin in ["step1-api", "step2-producer", "step2-worker"] {
+    for bin in [
+        "step1-api",
+        "step2-producer",
+        "step2-worker",
+        "step3-producer",
+        "step3-worker",
+    ] {
         let dir = scratch.path().join("target/lambda").join(bin);
         std::fs::create_dir_all(&dir)?;
         let zip = std::fs::File::create(dir.join("bootstrap.zip"))?;
@@ -159,12 +227,15 @@ fn check(sh: &Shell, modules: &Path, text: &str) -> Result<String> {
     if ours != theirs {
         bail!("\n  localcloud: {ours:?}\n  osls:       {theirs:?}");
     }
-    Ok(format!(
-        "{} queues, {} functions, {} mappings, {} routes match",
-        ours.queues.len(),
-        ours.functions.len(),
-        ours.mappings.len(),
-        ours.routes.len()
+    Ok((
+        format!(
+            "{} queues, {} functions, {} mappings, {} routes match",
+            ours.queues.len(),
+            ours.functions.len(),
+            ours.mappings.len(),
+            ours.routes.len()
+        ),
+        template,
     ))
 }
 

@@ -7,7 +7,7 @@
 //! - [`endpoint`]: `invoke` and `loop`, the retrospective's curl and shell loop;
 //! - [`queue`]: `send`, `dlq show|redrive|purge`, `queue stats`, `visibility`
 //!   (lessons with a queue);
-//! - [`step1`], [`step2`]: each lesson's `run`, its scenario and report.
+//! - [`step1`], [`step2`], [`step3`]: each lesson's `run`, its scenario and report.
 //!
 //! Each lesson has its own subcommands, so `--help` offers only what the
 //! lesson can do (no queue commands on step 1).
@@ -18,6 +18,7 @@ pub mod stack;
 pub mod state;
 pub mod step1;
 pub mod step2;
+pub mod step3;
 pub mod up;
 
 use std::process::ExitCode;
@@ -44,6 +45,11 @@ pub enum LessonCommand {
     Step2 {
         #[command(subcommand)]
         action: Step2Action,
+    },
+    /// A 15 s worker against a short visibility timeout: duplicates, then the DLQ.
+    Step3 {
+        #[command(subcommand)]
+        action: Step3Action,
     },
 }
 
@@ -82,6 +88,25 @@ pub enum Step2Action {
     Queue(queue::QueueCommand),
 }
 
+#[derive(Subcommand)]
+pub enum Step3Action {
+    /// The visibility-timeout experiment: four scenarios (virtual time by
+    /// default), a table and timeline per scenario, SVG pictures under
+    /// target/step3/; exits 0 only if every job ended as AWS's rules say.
+    Run(step3::RunArgs),
+    /// Boot localcloud (HTTP API, SQS, the event source mapping) and serve
+    /// the lesson until Ctrl-C.
+    Up(up::QueueUpArgs),
+    /// POST a body to the lesson's endpoint and print status and body.
+    Invoke(endpoint::InvokeArgs),
+    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
+    Loop(endpoint::LoopArgs),
+    /// Set the live queue's VisibilityTimeout (SetQueueAttributes).
+    Visibility(queue::VisibilityArgs),
+    #[command(flatten)]
+    Queue(queue::QueueCommand),
+}
+
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     match args.lesson {
@@ -108,6 +133,22 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
+            }
+        }
+        LessonCommand::Step3 { action } => {
+            let lesson = LessonId::Step3.lesson();
+            match action {
+                Step3Action::Run(args) => {
+                    drop(runtime);
+                    step3::run(&lesson, &args)
+                }
+                Step3Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
+                Step3Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
+                Step3Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+                Step3Action::Visibility(args) => {
+                    runtime.block_on(queue::visibility(&lesson, &args))
+                }
+                Step3Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
     }

@@ -49,6 +49,15 @@ pub struct SqsAt {
     pub sqs_url: Option<String>,
 }
 
+#[derive(Args)]
+pub struct VisibilityArgs {
+    /// The new VisibilityTimeout in seconds (SQS accepts 0 to 43200).
+    #[arg(allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..=43_200))]
+    pub seconds: i64,
+    #[command(flatten)]
+    pub at: SqsAt,
+}
+
 #[derive(Subcommand)]
 pub enum DlqAction {
     /// What is in the DLQ (up to 10 messages; a look counts as a receive, as on AWS).
@@ -321,6 +330,44 @@ async fn queue_stats(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
     println!("| queue | visible | in flight | delayed |\n|---|---:|---:|---:|");
     for row in rows {
         println!("{row}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SetQueueAttributes VisibilityTimeout on the live queue: old -> new, and
+/// AWS's advice when the new value is below the worker's timeout
+/// (L-DG "services-sqs-configure": at least six times the function timeout,
+/// plus MaximumBatchingWindowInSeconds).
+pub async fn visibility(lesson: &Lesson, args: &VisibilityArgs) -> Result<ExitCode> {
+    let queues = Queues::find(lesson, &args.at)?;
+    let before = queues.attributes(lesson, &queues.queue_url).await?;
+    queues
+        .call(
+            lesson,
+            "SetQueueAttributes",
+            json!({"QueueUrl": queues.queue_url,
+                   "Attributes": {"VisibilityTimeout": args.seconds.to_string()}}),
+        )
+        .await?;
+    println!(
+        "VisibilityTimeout of {}: {} s -> {} s",
+        queues.queue_url,
+        before["VisibilityTimeout"].as_str().unwrap_or("?"),
+        args.seconds
+    );
+    let config = ServerlessConfig::from_file(lesson.serverless_yml())?;
+    if let Some((worker, event)) = config
+        .functions
+        .iter()
+        .find_map(|f| f.sqs_events.first().map(|e| (f, e)))
+    {
+        let timeout = i64::from(worker.timeout_seconds);
+        if args.seconds < timeout {
+            let advice = 6 * timeout + i64::from(event.maximum_batching_window_seconds);
+            println!(
+                "below the worker's timeout ({timeout} s): a message can reappear while its first worker still runs, and be processed twice. AWS recommends at least 6 x timeout + batching window = {advice} s."
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,6 +20,7 @@ use crate::paths;
 pub enum LessonId {
     Step1,
     Step2,
+    Step3,
 }
 
 /// What the runner knows about a lesson.
@@ -54,6 +55,17 @@ impl LessonId {
                 binaries: &[
                     ("producer", "step2-producer"),
                     ("jobsWorker", "step2-worker"),
+                ],
+                route: "/produce",
+                has_queue: true,
+            },
+            LessonId::Step3 => Lesson {
+                name: "step3",
+                dir: "lessons/step3-dlq-visibility",
+                package: "step3-dlq-visibility",
+                binaries: &[
+                    ("producer", "step3-producer"),
+                    ("jobsWorker", "step3-worker"),
                 ],
                 route: "/produce",
                 has_queue: true,

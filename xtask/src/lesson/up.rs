@@ -80,6 +80,7 @@ async fn serve(
     };
     let stack = lesson.stack(with_logs(Logs::new(true)), profile, sqs.clone())?;
     let running = stack.serve(port, shutdown.clone()).await?;
+    announce_dlq_moves(&stack);
     stack.start_event_sources(shutdown.clone()).await?;
 
     let queues: BTreeMap<String, String> = stack
@@ -131,6 +132,34 @@ async fn serve(
     shutdown.cancel();
     stack.lambda.stop_all();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says so when SQS moves a message to a dead-letter queue: nothing else
+/// in the function logs shows it.
+fn announce_dlq_moves(stack: &localcloud::stack::Stack) {
+    let mut events = stack.events().subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let localcloud::events::EventKind::MovedToDeadLetterQueue {
+                        dead_letter_queue,
+                        message_id,
+                        receive_count,
+                        max_receive_count,
+                        ..
+                    } = event.kind
+                    {
+                        eprintln!(
+                            "[sqs] message {message_id} moved to {dead_letter_queue}: it had been received {receive_count} times (maxReceiveCount {max_receive_count}), and this receive would have been one more"
+                        );
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 /// Ctrl-C, or SIGTERM (what `kill` and process managers send).

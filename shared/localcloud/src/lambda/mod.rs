@@ -10,6 +10,13 @@
 //! concurrency limit (one invocation per environment; more environments start
 //! under load, up to the limit, and callers wait for a free one), and the
 //! CloudWatch-style START / END / REPORT lines ([`logs`]).
+//!
+//! Execution environments are numbered per function, from 1, in both modes:
+//! an invocation takes a warm one or starts a new one (a cold start); a
+//! timeout or a crash discards it (the next invocation is a cold start in a
+//! new one), success or a function error returns it to the warm ones. Each
+//! invocation's start and end, with its environment, go to
+//! [`LambdaSettings::events`] ([`crate::events`]).
 
 pub mod adapters;
 pub mod artifact;
@@ -20,6 +27,7 @@ pub mod runtime_api;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -28,6 +36,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::events::{EventKind, Events, InvocationResult};
 pub use artifact::TaskRoot;
 use logs::{LogLine, Logs};
 use process::{EnvFailure, ProcessEnvironment, ProcessOutcome, ProcessSpec};
@@ -136,6 +145,16 @@ impl Outcome {
         matches!(self, Outcome::Success(_))
     }
 
+    /// The outcome as [`EventKind::InvocationFinished`] reports it.
+    pub fn result(&self) -> InvocationResult {
+        match self {
+            Outcome::Success(_) => InvocationResult::Success,
+            Outcome::FunctionError { .. } => InvocationResult::Error,
+            Outcome::TimedOut { .. } => InvocationResult::Timeout,
+            Outcome::RuntimeFailure { .. } => InvocationResult::Crash,
+        }
+    }
+
     /// The body a synchronous invoker gets for a failed invocation, with
     /// `X-Amz-Function-Error` set: `{"errorType": ..., "errorMessage": ...}`.
     /// A timeout reads `Sandbox.Timedout` / `RequestId: <id> Error: Task timed
@@ -197,6 +216,9 @@ pub struct LambdaSettings {
     /// Variables every process gets (credentials, `AWS_ENDPOINT_URL`...), the
     /// way Lambda gives every function its role's credentials.
     pub extra_environment: BTreeMap<String, String>,
+    /// Where invocations are reported (a new, unobserved stream by default;
+    /// a [`crate::stack::Stack`] uses its SQS's).
+    pub events: Events,
 }
 
 impl Default for LambdaSettings {
@@ -208,6 +230,7 @@ impl Default for LambdaSettings {
             logs: Logs::new(false),
             default_max_concurrency: 10,
             extra_environment: BTreeMap::new(),
+            events: Events::new(),
         }
     }
 }
@@ -227,8 +250,19 @@ struct FunctionHost {
     spec: FunctionSpec,
     arn: String,
     permits: Semaphore,
-    /// Warm process environments, ready for the next invocation.
-    idle: Mutex<Vec<ProcessEnvironment>>,
+    /// Warm process environments and their ids, ready for the next invocation.
+    idle: Mutex<Vec<(u64, ProcessEnvironment)>>,
+    /// Warm in-process environments: only their ids (the handler is shared).
+    idle_in_process: Mutex<Vec<u64>>,
+    /// The id of the next new environment (1, 2, ...).
+    next_environment: AtomicU64,
+}
+
+impl FunctionHost {
+    /// An id for a new execution environment.
+    fn new_environment(&self) -> u64 {
+        self.next_environment.fetch_add(1, Ordering::Relaxed)
+    }
 }
 
 impl Lambda {
@@ -249,6 +283,11 @@ impl Lambda {
         &self.inner.settings.logs
     }
 
+    /// Where invocations are reported ([`crate::events`]).
+    pub fn events(&self) -> Events {
+        self.inner.settings.events.clone()
+    }
+
     /// Adds (or replaces) a function.
     pub fn add_function(&self, spec: FunctionSpec) {
         let settings = &self.inner.settings;
@@ -263,6 +302,8 @@ impl Lambda {
             ),
             permits: Semaphore::new(limit),
             idle: Mutex::new(Vec::new()),
+            idle_in_process: Mutex::new(Vec::new()),
+            next_environment: AtomicU64::new(1),
             spec,
         };
         self.inner
@@ -285,7 +326,8 @@ impl Lambda {
             .cloned()
     }
 
-    /// Stops every warm environment (their processes are killed).
+    /// Stops every warm environment (their processes are killed): the next
+    /// invocation of each function is a cold start.
     pub fn stop_all(&self) {
         let hosts: Vec<_> = self
             .inner
@@ -297,6 +339,10 @@ impl Lambda {
             .collect();
         for host in hosts {
             host.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            host.idle_in_process
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
         }
     }
 
@@ -321,6 +367,43 @@ impl Lambda {
         Ok(invocation)
     }
 
+    fn emit(&self, kind: EventKind) {
+        let settings = &self.inner.settings;
+        settings.events.emit(kind, settings.clock.epoch_millis());
+    }
+
+    fn emit_started(
+        &self,
+        host: &FunctionHost,
+        request_id: &str,
+        environment: u64,
+        cold_start: bool,
+    ) {
+        self.emit(EventKind::InvocationStarted {
+            function: host.spec.name.clone(),
+            request_id: request_id.to_owned(),
+            environment,
+            cold_start,
+        });
+    }
+
+    fn emit_finished(
+        &self,
+        host: &FunctionHost,
+        request_id: &str,
+        environment: u64,
+        outcome: &Outcome,
+        duration: Duration,
+    ) {
+        self.emit(EventKind::InvocationFinished {
+            function: host.spec.name.clone(),
+            request_id: request_id.to_owned(),
+            environment,
+            outcome: outcome.result(),
+            duration_ms: duration.as_secs_f64() * 1000.0,
+        });
+    }
+
     fn log(&self, host: &FunctionHost, text: String) {
         let settings = &self.inner.settings;
         settings.logs.emit(LogLine {
@@ -338,9 +421,19 @@ impl Lambda {
         payload: Bytes,
     ) -> Invocation {
         let settings = &self.inner.settings;
+        let warm = host
+            .idle_in_process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let (environment, cold_start) = match warm {
+            Some(id) => (id, false),
+            None => (host.new_environment(), true),
+        };
         let started = Instant::now();
         let deadline = started + host.spec.timeout;
         self.log(host, logs::start_line(&request_id));
+        self.emit_started(host, &request_id, environment, cold_start);
         let context = InvokeContext {
             request_id: request_id.clone(),
             function_name: host.spec.name.clone(),
@@ -359,6 +452,15 @@ impl Lambda {
                 after: host.spec.timeout,
             },
         };
+        self.emit_finished(host, &request_id, environment, &outcome, started.elapsed());
+        // As in process mode, a timeout resets the environment: its id is
+        // not reused, the next invocation is a cold start in a new one.
+        if !matches!(outcome, Outcome::TimedOut { .. }) {
+            host.idle_in_process
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(environment);
+        }
         self.finish(host, &request_id, started, None, None);
         Invocation {
             request_id,
@@ -379,44 +481,32 @@ impl Lambda {
         let warm = {
             let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
             // An environment whose process died while idle is not reused.
-            idle.retain(ProcessEnvironment::is_alive);
+            idle.retain(|(_, env)| env.is_alive());
             idle.pop()
         };
-        let (mut env, init_duration) = match warm {
-            Some(env) => (env, None),
-            None => match ProcessEnvironment::start(
-                &self.process_spec(host, root),
-                &settings.logs,
-                settings.clock,
-            )
-            .await
-            {
-                Ok((env, init)) => (env, Some(init)),
-                Err(failure) => {
-                    let started = Instant::now();
-                    self.log(host, logs::start_line(&request_id));
-                    let outcome = init_failure_outcome(&request_id, failure);
-                    if let Outcome::RuntimeFailure {
-                        error_message,
-                        error_type,
-                    } = &outcome
-                    {
-                        self.log(host, format!("{error_message}\n{error_type}"));
+        let (environment, mut env, init_duration) = match warm {
+            Some((id, env)) => (id, env, None),
+            None => {
+                let id = host.new_environment();
+                match ProcessEnvironment::start(
+                    &self.process_spec(host, root),
+                    &settings.logs,
+                    settings.clock,
+                )
+                .await
+                {
+                    Ok((env, init)) => (id, env, Some(init)),
+                    Err(failure) => {
+                        return self.init_failed(host, id, request_id, failure);
                     }
-                    self.finish(host, &request_id, started, None, None);
-                    return Invocation {
-                        request_id,
-                        outcome,
-                        duration: Duration::ZERO,
-                        init_duration: None,
-                    };
                 }
-            },
+            }
         };
 
         let started = Instant::now();
         let deadline = started + host.spec.timeout;
         self.log(host, logs::start_line(&request_id));
+        self.emit_started(host, &request_id, environment, init_duration.is_some());
         let (reply, _) = tokio::sync::oneshot::channel();
         let pending = Pending {
             request_id: request_id.clone(),
@@ -450,12 +540,13 @@ impl Lambda {
             } => self.log(host, format!("{error_message}\n{error_type}")),
             _ => {}
         }
+        self.emit_finished(host, &request_id, environment, &outcome, started.elapsed());
         let memory = env.max_memory_used_mb();
         if keep {
             host.idle
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(env);
+                .push((environment, env));
         }
         // A dropped environment kills its process: the next call is a cold start.
         self.finish(host, &request_id, started, memory, init_duration);
@@ -464,6 +555,37 @@ impl Lambda {
             outcome,
             duration: started.elapsed(),
             init_duration,
+        }
+    }
+
+    /// A new environment `environment` failed to start: the invocation
+    /// fails with the init error (`Runtime.InitError`...) and the
+    /// environment is gone.
+    fn init_failed(
+        &self,
+        host: &FunctionHost,
+        environment: u64,
+        request_id: String,
+        failure: EnvFailure,
+    ) -> Invocation {
+        let started = Instant::now();
+        self.log(host, logs::start_line(&request_id));
+        self.emit_started(host, &request_id, environment, true);
+        let outcome = init_failure_outcome(&request_id, failure);
+        if let Outcome::RuntimeFailure {
+            error_message,
+            error_type,
+        } = &outcome
+        {
+            self.log(host, format!("{error_message}\n{error_type}"));
+        }
+        self.emit_finished(host, &request_id, environment, &outcome, Duration::ZERO);
+        self.finish(host, &request_id, started, None, None);
+        Invocation {
+            request_id,
+            outcome,
+            duration: Duration::ZERO,
+            init_duration: None,
         }
     }
 

@@ -5,6 +5,9 @@
 //! holding the lock (a long poll drops it and waits on the queue's `Notify`).
 //! Work that spans queues lives here: the move of a message to its
 //! dead-letter queue at receive time, and DLQ redrive.
+//!
+//! The engine reports deliveries, DLQ moves and redriven messages on its
+//! [`Events`] (the [`super::Sqs`]'s), at the `now_millis` it is given.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,6 +16,7 @@ use tokio::time::{Duration, Instant};
 use super::attributes::{QueueSettings, check_queue_name};
 use super::error::{ErrorCode, SqsError, SqsResult};
 use super::queue::{Queue, ReceiptHandle, StoredMessage};
+use crate::events::{EventKind, Events};
 
 /// A queue name cannot be reused for 60 s after DeleteQueue (SQS-API DeleteQueue).
 const NAME_REUSE_DELAY: Duration = Duration::from_secs(60);
@@ -30,6 +34,8 @@ pub struct Engine {
     /// `http://127.0.0.1:9324`: the start of every queue URL.
     pub endpoint_url: String,
     pub queues: BTreeMap<String, Queue>,
+    /// Where deliveries, DLQ moves and redrives are reported.
+    pub events: Events,
     deleted_at: HashMap<String, Instant>,
     nonce: u64,
 }
@@ -41,6 +47,7 @@ impl Engine {
             region,
             endpoint_url,
             queues: BTreeMap::new(),
+            events: Events::new(),
             deleted_at: HashMap::new(),
             nonce: 0,
         }
@@ -190,6 +197,9 @@ impl Engine {
     /// "Using dead-letter queues": "When the ReceiveCount for a message
     /// exceeds the maxReceiveCount for a queue, Amazon SQS moves the message
     /// to a dead-letter queue").
+    ///
+    /// Emits [`EventKind::MovedToDeadLetterQueue`] for each move and
+    /// [`EventKind::MessageReceived`] for each delivery.
     pub fn receive_now(
         &mut self,
         name: &str,
@@ -210,6 +220,7 @@ impl Engine {
                 break;
             };
             let receive_count = message.receive_count;
+            let message_id = message.id.clone();
             let policy = queue.settings.redrive_policy.clone();
             let in_flight_full = queue.in_flight_full();
             let default_timeout = queue.settings.visibility_timeout;
@@ -219,6 +230,16 @@ impl Engine {
                 && dlq != name
             {
                 self.move_to_dead_letter_queue(name, seq, &dlq, now);
+                self.events.emit(
+                    EventKind::MovedToDeadLetterQueue {
+                        queue: name.to_owned(),
+                        dead_letter_queue: dlq,
+                        message_id,
+                        receive_count,
+                        max_receive_count: policy.max_receive_count,
+                    },
+                    now_millis,
+                );
                 continue;
             }
             if in_flight_full {
@@ -231,6 +252,7 @@ impl Engine {
                 break;
             }
             let timeout = visibility.unwrap_or(default_timeout);
+            let visible_again_at_epoch_millis = now_millis + i64::from(timeout) * 1000;
             self.nonce = self.nonce.wrapping_add(1);
             let nonce = self.nonce ^ (u64::from(uuid::Uuid::new_v4().as_u128() as u32) << 32);
             let queue = self
@@ -246,6 +268,15 @@ impl Engine {
             ) else {
                 break;
             };
+            self.events.emit(
+                EventKind::MessageReceived {
+                    queue: name.to_owned(),
+                    message_id,
+                    receive_count: message.receive_count,
+                    visible_again_at_epoch_millis,
+                },
+                now_millis,
+            );
             received.push(Received {
                 receipt_handle: handle.encode(name),
                 message: message.clone(),
@@ -272,13 +303,15 @@ impl Engine {
 
     /// Moves up to `limit` visible messages of a dead-letter queue back to
     /// where they came from (or to `destination`); returns how many moved.
-    /// A redriven message starts over: receive count 0.
+    /// A redriven message starts over: receive count 0. Each arrival is a
+    /// [`EventKind::MessageSent`] to its new queue.
     pub fn redrive(
         &mut self,
         source: &str,
         destination: Option<&str>,
         limit: usize,
         now: Instant,
+        now_millis: i64,
     ) -> Result<usize, String> {
         let Some(queue) = self.queues.get_mut(source) else {
             return Err("The source queue was deleted.".into());
@@ -305,10 +338,18 @@ impl Engine {
             message.receive_count = 0;
             message.first_receive_timestamp = None;
             message.dead_letter_queue_source_arn = None;
-            if let Some(target) = self.queues.get_mut(&target) {
-                target.advance(now);
-                target.push(message, Duration::ZERO, now);
+            if let Some(queue) = self.queues.get_mut(&target) {
+                let message_id = message.id.clone();
+                queue.advance(now);
+                queue.push(message, Duration::ZERO, now);
                 moved += 1;
+                self.events.emit(
+                    EventKind::MessageSent {
+                        queue: target,
+                        message_id,
+                    },
+                    now_millis,
+                );
             }
         }
         Ok(moved)

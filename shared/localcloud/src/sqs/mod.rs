@@ -13,6 +13,10 @@
 //!
 //! Time comes only from tokio's clock (through [`Clock`]), so a test can
 //! pause it and play minutes of visibility timeouts in microseconds.
+//!
+//! Every send, delivery, delete (done or ignored), visibility change, DLQ
+//! move, attribute change and purge is also reported on [`Sqs::events`]
+//! ([`crate::events`]), stamped with the same clock.
 
 pub mod attributes;
 pub mod engine;
@@ -29,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::events::Events;
 pub use error::{ErrorCode, SqsError, SqsResult};
 pub use queue::Counts;
 pub use service::{InMemoryHttpClient, SqsService, serve};
@@ -45,6 +50,8 @@ pub struct SqsConfig {
     /// The start of every queue URL, e.g. `http://127.0.0.1:9324`.
     pub endpoint_url: String,
     pub clock: Clock,
+    /// Where what happens is reported (a new, unobserved stream by default).
+    pub events: Events,
 }
 
 impl Default for SqsConfig {
@@ -54,6 +61,7 @@ impl Default for SqsConfig {
             region: "us-east-1".into(),
             endpoint_url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
             clock: Clock::system(),
+            events: Events::new(),
         }
     }
 }
@@ -66,6 +74,7 @@ pub struct Sqs {
 
 struct Shared {
     clock: Clock,
+    events: Events,
     /// All queues. A `std` mutex: no await happens while it is held.
     engine: Mutex<engine::Engine>,
     move_tasks: Mutex<Vec<ops::move_tasks::MoveTask>>,
@@ -73,17 +82,21 @@ struct Shared {
 
 impl Sqs {
     pub fn new(config: SqsConfig) -> Self {
+        let mut engine = engine::Engine::new(config.account_id, config.region, config.endpoint_url);
+        engine.events = config.events.clone();
         Self {
             shared: Arc::new(Shared {
                 clock: config.clock,
-                engine: Mutex::new(engine::Engine::new(
-                    config.account_id,
-                    config.region,
-                    config.endpoint_url,
-                )),
+                events: config.events,
+                engine: Mutex::new(engine),
                 move_tasks: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// What happens in this SQS, as a stream ([`crate::events`]).
+    pub fn events(&self) -> Events {
+        self.shared.events.clone()
     }
 
     /// The API as a tower service.
@@ -226,6 +239,11 @@ impl Sqs {
     pub(crate) fn now(&self) -> (Instant, i64) {
         let now = self.shared.clock.now();
         (now, self.shared.clock.epoch_millis_at(now))
+    }
+
+    /// Reports an event on [`Sqs::events`].
+    pub(crate) fn emit(&self, kind: crate::events::EventKind, at_epoch_millis: i64) {
+        self.shared.events.emit(kind, at_epoch_millis);
     }
 
     pub(crate) fn engine(&self) -> MutexGuard<'_, engine::Engine> {

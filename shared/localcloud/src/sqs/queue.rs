@@ -141,6 +141,17 @@ impl ReceiptHandle {
     }
 }
 
+/// What a DeleteMessage did (it succeeds in all three cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// The handle was the most recent one: the message is gone.
+    Deleted { message_id: String },
+    /// The message was received again since this handle was issued: it stays.
+    StaleHandle { message_id: String },
+    /// No such message any more (deleted, moved, purged, expired).
+    Gone,
+}
+
 /// One standard queue.
 #[derive(Debug)]
 pub struct Queue {
@@ -333,11 +344,28 @@ impl Queue {
     /// older handle succeeds and deletes nothing (SQS-API DeleteMessage).
     /// Returns whether a message was deleted.
     pub fn delete(&mut self, handle: ReceiptHandle) -> bool {
-        let current = self
-            .messages
-            .get(&handle.seq)
-            .is_some_and(|m| m.receipt_nonce == Some(handle.nonce));
-        current && self.remove(handle.seq).is_some()
+        matches!(self.delete_outcome(handle), Deletion::Deleted { .. })
+    }
+
+    /// DeleteMessage, telling what happened: "you must provide the most
+    /// recently received ReceiptHandle for the message (otherwise, the
+    /// request succeeds, but the message will not be deleted)"
+    /// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>).
+    pub fn delete_outcome(&mut self, handle: ReceiptHandle) -> Deletion {
+        let Some(message) = self.messages.get(&handle.seq) else {
+            return Deletion::Gone;
+        };
+        if message.receipt_nonce != Some(handle.nonce) {
+            return Deletion::StaleHandle {
+                message_id: message.id.clone(),
+            };
+        }
+        match self.remove(handle.seq) {
+            Some(message) => Deletion::Deleted {
+                message_id: message.id,
+            },
+            None => Deletion::Gone,
+        }
     }
 
     /// ChangeMessageVisibility.
@@ -471,9 +499,16 @@ mod tests {
         q.advance(later);
         let (second, m) = q.receive(seq, Duration::from_secs(1), later, 0, 2).unwrap();
         assert_eq!(m.receive_count, 2);
+        assert_eq!(
+            q.delete_outcome(first),
+            Deletion::StaleHandle {
+                message_id: "id".into()
+            }
+        );
         assert!(!q.delete(first), "stale handle");
         assert_eq!(q.counts().in_flight, 1);
         assert!(q.delete(second));
+        assert_eq!(q.delete_outcome(second), Deletion::Gone);
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! Message operations: SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
 //! ChangeMessageVisibility(Batch).
+//!
+//! Each reports what it did on [`Sqs::events`]: a send, a delete that
+//! removed the message or was ignored (and why), a visibility change that
+//! took effect. Deliveries and DLQ moves are reported by the engine's
+//! receive, which the event source mapping shares.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{Duration, Instant};
 
 use super::{BatchResultErrorEntry, check_batch_ids, in_range};
+use crate::events::{DeleteIgnoredReason, EventKind};
 use crate::sqs::Sqs;
 use crate::sqs::attributes::{
     DEFAULT_MAX_MESSAGE_SIZE, MAX_DELAY_SECONDS, MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS,
@@ -17,7 +23,7 @@ use crate::sqs::message::{
     Attributes, MessageAttributeValue, attributes_size, check_attributes, check_body,
     md5_of_attributes,
 };
-use crate::sqs::queue::StoredMessage;
+use crate::sqs::queue::{Deletion, ReceiptHandle, StoredMessage};
 
 // ---------------------------------------------------------------- send
 
@@ -123,6 +129,13 @@ fn send_one(
         now,
     );
     queue.push(message, delay, now);
+    engine.events.emit(
+        EventKind::MessageSent {
+            queue: name.to_owned(),
+            message_id: response.message_id.clone(),
+        },
+        now_millis,
+    );
     Ok(response)
 }
 
@@ -424,13 +437,38 @@ pub struct DeleteMessageRequest {
     pub receipt_handle: String,
 }
 
+/// DeleteMessage: "you must provide the most recently received
+/// ReceiptHandle for the message (otherwise, the request succeeds, but the
+/// message will not be deleted)"
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>);
+/// the events tell the two apart.
 pub fn delete_message(sqs: &Sqs, req: DeleteMessageRequest) -> SqsResult<super::queues::Empty> {
-    let (now, _) = sqs.now();
+    let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
-    engine.queue_mut_by_name(&name, now)?.delete(handle);
+    let deletion = engine.queue_mut_by_name(&name, now)?.delete_outcome(handle);
+    report_deletion(sqs, &name, deletion, now_millis);
     Ok(super::queues::Empty {})
+}
+
+/// [`EventKind::MessageDeleted`] or [`EventKind::DeleteIgnored`].
+fn report_deletion(sqs: &Sqs, queue: &str, deletion: Deletion, now_millis: i64) {
+    let queue = queue.to_owned();
+    let kind = match deletion {
+        Deletion::Deleted { message_id } => EventKind::MessageDeleted { queue, message_id },
+        Deletion::StaleHandle { message_id } => EventKind::DeleteIgnored {
+            queue,
+            message_id: Some(message_id),
+            reason: DeleteIgnoredReason::StaleReceiptHandle,
+        },
+        Deletion::Gone => EventKind::DeleteIgnored {
+            queue,
+            message_id: None,
+            reason: DeleteIgnoredReason::MessageGone,
+        },
+    };
+    sqs.emit(kind, now_millis);
 }
 
 #[derive(Deserialize)]
@@ -467,7 +505,7 @@ pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsRes
         "DeleteMessageBatchRequestEntry",
         req.entries.iter().map(|e| e.id.as_str()),
     )?;
-    let (now, _) = sqs.now();
+    let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let queue = engine.queue_mut_by_name(&name, now)?;
@@ -478,7 +516,7 @@ pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsRes
     for entry in req.entries {
         match Engine::decode_handle(&name, &entry.receipt_handle) {
             Ok(handle) => {
-                queue.delete(handle);
+                report_deletion(sqs, &name, queue.delete_outcome(handle), now_millis);
                 response.successful.push(IdEntry { id: entry.id });
             }
             Err(e) => response
@@ -512,17 +550,35 @@ pub fn change_message_visibility(
         0,
         MAX_VISIBILITY_TIMEOUT.into(),
     )?;
-    let (now, _) = sqs.now();
+    let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
-    engine.queue_mut_by_name(&name, now)?.change_visibility(
-        handle,
-        timeout,
-        now,
-        &req.receipt_handle,
-    )?;
+    let queue = engine.queue_mut_by_name(&name, now)?;
+    queue.change_visibility(handle, timeout, now, &req.receipt_handle)?;
+    report_visibility(sqs, &name, queue, handle, timeout, now_millis);
     Ok(super::queues::Empty {})
+}
+
+/// [`EventKind::VisibilityChanged`], once a change took effect.
+fn report_visibility(
+    sqs: &Sqs,
+    name: &str,
+    queue: &crate::sqs::queue::Queue,
+    handle: ReceiptHandle,
+    timeout: u32,
+    now_millis: i64,
+) {
+    if let Some(message) = queue.get(handle.seq) {
+        sqs.emit(
+            EventKind::VisibilityChanged {
+                queue: name.to_owned(),
+                message_id: message.id.clone(),
+                visible_again_at_epoch_millis: now_millis + i64::from(timeout) * 1000,
+            },
+            now_millis,
+        );
+    }
 }
 
 #[derive(Deserialize)]
@@ -541,7 +597,7 @@ pub fn change_message_visibility_batch(
         "ChangeMessageVisibilityBatchRequestEntry",
         req.entries.iter().map(|e| e.id.as_str()),
     )?;
-    let (now, _) = sqs.now();
+    let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let queue = engine.queue_mut_by_name(&name, now)?;
@@ -561,10 +617,14 @@ pub fn change_message_visibility_batch(
                 MAX_VISIBILITY_TIMEOUT.into(),
             )?;
             let handle = Engine::decode_handle(&name, &entry.receipt_handle)?;
-            queue.change_visibility(handle, timeout, now, &entry.receipt_handle)
+            queue.change_visibility(handle, timeout, now, &entry.receipt_handle)?;
+            Ok((handle, timeout))
         })();
+        if let Ok((handle, timeout)) = result {
+            report_visibility(sqs, &name, queue, handle, timeout, now_millis);
+        }
         match result {
-            Ok(()) => response.successful.push(IdEntry { id: entry.id }),
+            Ok(_) => response.successful.push(IdEntry { id: entry.id }),
             Err(e) => response
                 .failed
                 .push(BatchResultErrorEntry::new(&entry.id, e)),

@@ -137,7 +137,7 @@ pub fn start_message_move_task(
     let id = task_handle.clone();
     tokio::spawn(async move {
         loop {
-            let (now, _) = worker.now();
+            let (now, now_millis) = worker.now();
             let step = {
                 let mut engine = worker.engine();
                 let task_moved = worker
@@ -153,7 +153,13 @@ pub fn start_message_move_task(
                 } else {
                     let left = to_move.saturating_sub(moved) as usize;
                     engine
-                        .redrive(&source, destination.as_deref(), left.min(per_second), now)
+                        .redrive(
+                            &source,
+                            destination.as_deref(),
+                            left.min(per_second),
+                            now,
+                            now_millis,
+                        )
                         .map_err(Some)
                 }
             };

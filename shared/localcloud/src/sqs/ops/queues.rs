@@ -1,6 +1,8 @@
 //! Queue operations: CreateQueue, GetQueueUrl, ListQueues, DeleteQueue,
 //! GetQueueAttributes, SetQueueAttributes, PurgeQueue,
 //! ListDeadLetterSourceQueues, TagQueue, UntagQueue, ListQueueTags.
+//!
+//! SetQueueAttributes and PurgeQueue are reported on [`Sqs::events`].
 
 use std::collections::BTreeMap;
 
@@ -8,6 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::in_range;
+use crate::events::EventKind;
 use crate::sqs::Sqs;
 use crate::sqs::attributes::ALL_NAMES;
 use crate::sqs::error::{ErrorCode, SqsError, SqsResult};
@@ -148,8 +151,16 @@ pub fn delete_queue(sqs: &Sqs, req: QueueUrlRequest) -> SqsResult<Empty> {
 }
 
 pub fn purge_queue(sqs: &Sqs, req: QueueUrlRequest) -> SqsResult<Empty> {
-    let (now, _) = sqs.now();
-    sqs.engine().queue_mut(&req.queue_url, now)?.purge(now)?;
+    let (now, now_millis) = sqs.now();
+    let mut engine = sqs.engine();
+    let queue = engine.queue_mut(&req.queue_url, now)?;
+    queue.purge(now)?;
+    sqs.emit(
+        EventKind::QueuePurged {
+            queue: queue.name.clone(),
+        },
+        now_millis,
+    );
     Ok(Empty {})
 }
 
@@ -237,6 +248,13 @@ pub fn set_queue_attributes(sqs: &Sqs, req: SetQueueAttributesRequest) -> SqsRes
     let queue = engine.queue_mut(&req.queue_url, now)?;
     queue.settings = settings;
     queue.last_modified_timestamp = now_millis;
+    sqs.emit(
+        EventKind::QueueAttributesChanged {
+            queue: queue.name.clone(),
+            attributes: req.attributes,
+        },
+        now_millis,
+    );
     Ok(Empty {})
 }
 

@@ -1,0 +1,231 @@
+//! Step 3's `run`: the retrospective's visibility-timeout experiment,
+//! reproduced to the second and checked against AWS's rules.
+//!
+//! Four scenarios ([`scenario`]) run the lesson's slow worker against the
+//! queue its serverless.yml makes, each [`experiment`] recorded from
+//! localcloud's event stream, then [`report`]ed as a table per job, a
+//! timeline, a verdict, JSON, and an SVG picture ([`timeline_svg`]). The
+//! command exits 0 only when every job ended as the rules say: it is the
+//! lesson's self-check.
+
+pub mod experiment;
+pub mod report;
+pub mod scenario;
+pub mod timeline_svg;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use super::stack::{Lesson, Profile};
+use crate::paths;
+use experiment::Mode;
+use scenario::Scenario;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Which scenario to run.
+    #[arg(long, value_enum, default_value_t = ScenarioChoice::All)]
+    pub scenario: ScenarioChoice,
+    /// Jobs to send (each gets its own batch).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub jobs: u32,
+    /// Seconds of work per batch (the retrospective's 15), below the worker's 20 s timeout.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=19))]
+    pub work_seconds: u32,
+    /// The queue's visibility timeout in short-visibility and heartbeat, seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=43_200))]
+    pub visibility: u32,
+    /// Real processes and real seconds instead of virtual time.
+    #[arg(long)]
+    pub real: bool,
+    /// Print one JSON document and nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioChoice {
+    /// The retrospective's own file: no worker timeout (6 s default), Lift's visibility 36 s.
+    AsWritten,
+    /// The lesson's serverless.yml: worker timeout 20 s, visibility 6 x 20 = 120 s.
+    Fixed,
+    /// `fixed`, then the live queue's visibility set to --visibility.
+    ShortVisibility,
+    /// `short-visibility` with the worker's heartbeat on.
+    Heartbeat,
+    /// The four, one after the other.
+    All,
+}
+
+impl ScenarioChoice {
+    fn scenarios(self) -> Vec<Scenario> {
+        match self {
+            ScenarioChoice::AsWritten => vec![Scenario::AsWritten],
+            ScenarioChoice::Fixed => vec![Scenario::Fixed],
+            ScenarioChoice::ShortVisibility => vec![Scenario::ShortVisibility],
+            ScenarioChoice::Heartbeat => vec![Scenario::Heartbeat],
+            ScenarioChoice::All => scenario::ALL.to_vec(),
+        }
+    }
+}
+
+/// Where the pictures go: `target/step3/`.
+pub fn pictures_dir() -> PathBuf {
+    paths::target_dir().join("step3")
+}
+
+/// Runs the chosen scenarios and reports; exit 0 only if all went by the rules.
+pub fn run(lesson: &Lesson, args: &RunArgs) -> Result<ExitCode> {
+    let mode = if args.real { Mode::Real } else { Mode::Virtual };
+    // Every scenario's numbers are checked before anything runs.
+    for scenario in args.scenario.scenarios() {
+        let config =
+            experiment::config_of(lesson, scenario, args.work_seconds, &Default::default())?;
+        experiment::setting_of(&config, scenario, args.work_seconds, args.visibility)?;
+    }
+    if mode == Mode::Real {
+        lesson.build(Profile::Debug)?;
+    }
+    let mut reports = Vec::new();
+    for scenario in args.scenario.scenarios() {
+        if !args.json {
+            eprintln!(
+                "Running {} ({} time)...",
+                scenario.name(),
+                if args.real { "real" } else { "virtual" }
+            );
+        }
+        let record = runtime(mode)?.block_on(experiment::run(
+            lesson,
+            scenario,
+            mode,
+            args.jobs,
+            args.work_seconds,
+            args.visibility,
+        ))?;
+        let mut report = report::build(&record);
+        report.svg = Some(write_picture(&report, mode)?);
+        reports.push(report);
+    }
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            scenarios: &'a [report::ScenarioReport],
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Document {
+                scenarios: &reports
+            })?
+        );
+    } else {
+        for report in &reports {
+            println!("{}", report::render(report));
+        }
+    }
+    Ok(if reports.iter().all(|r| r.as_expected) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Virtual time: one thread, tokio's clock paused (it jumps to the next
+/// timer whenever every task waits). Real time: the usual runtime.
+pub fn runtime(mode: Mode) -> Result<tokio::runtime::Runtime> {
+    Ok(match mode {
+        Mode::Virtual => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()?,
+        Mode::Real => tokio::runtime::Runtime::new()?,
+    })
+}
+
+fn write_picture(report: &report::ScenarioReport, mode: Mode) -> Result<String> {
+    let timeline = report
+        .timeline
+        .as_ref()
+        .context("the report has no timeline")?;
+    let svg = timeline_svg::render_svg(timeline).map_err(anyhow::Error::msg)?;
+    let dir = pictures_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = match mode {
+        Mode::Virtual => format!("{}.svg", report.name),
+        Mode::Real => format!("{}-real.svg", report.name),
+    };
+    std::fs::write(dir.join(&name), svg)?;
+    Ok(format!("target/step3/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each scenario through the same code as `run`, under virtual time:
+    //! the report a learner reads, pinned as a snapshot.
+
+    use super::*;
+    use crate::lesson::LessonId;
+
+    fn report(scenario: Scenario, jobs: u32, work: u32, visibility: u32) -> report::ScenarioReport {
+        let record = runtime(Mode::Virtual)
+            .unwrap()
+            .block_on(experiment::run(
+                &LessonId::Step3.lesson(),
+                scenario,
+                Mode::Virtual,
+                jobs,
+                work,
+                visibility,
+            ))
+            .unwrap();
+        report::build(&record)
+    }
+
+    #[test]
+    fn each_scenario_ends_as_the_rules_say() {
+        for scenario in scenario::ALL {
+            let report = report(scenario, 5, 15, 10);
+            assert!(report.as_expected, "{}", report::render(&report));
+            insta::assert_snapshot!(scenario.name(), report::render(&report));
+        }
+    }
+
+    #[test]
+    fn a_virtual_run_is_the_same_every_time() {
+        let json = |r: &report::ScenarioReport| serde_json::to_string(r).unwrap();
+        let first = report(Scenario::ShortVisibility, 3, 7, 3);
+        let second = report(Scenario::ShortVisibility, 3, 7, 3);
+        assert_eq!(json(&first), json(&second));
+        // 7 s of work against 3 s: receives at 0, 3, 6; the DLQ at 9.
+        assert!(first.as_expected);
+        assert_eq!(
+            first.jobs[0]
+                .events
+                .iter()
+                .filter(|e| e.kind == "receive" || e.kind == "dlq")
+                .map(|e| (e.kind, e.t))
+                .collect::<Vec<_>>(),
+            [
+                ("receive", 0.0),
+                ("receive", 3.0),
+                ("receive", 6.0),
+                ("dlq", 9.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_picture_is_an_svg_with_a_lane_per_environment() {
+        let report = report(Scenario::ShortVisibility, 5, 15, 10);
+        let timeline = report.timeline.as_ref().unwrap();
+        // The queue, then 10 environments: each job runs in two at once.
+        assert_eq!(timeline.lanes.len(), 11);
+        assert_eq!(timeline.invocations.len(), 15);
+        let svg = timeline_svg::render_svg(timeline).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
+        assert!(svg.contains("5 jobs, 15 commits (10 duplicates), 5 in the DLQ"));
+    }
+}

@@ -1,0 +1,259 @@
+//! The four scenarios of the experiment, each a variant of the lesson's own
+//! serverless.yml, and what AWS's rules say must happen to each job in it.
+//!
+//! The rules (../shared/aws-semantics.md, with AWS's pages):
+//! - a receive hides a message for the queue's visibility timeout and adds
+//!   one to its receive count (SQS-DG "Amazon SQS visibility timeout");
+//! - a batch that succeeds is deleted by the event source mapping, with the
+//!   receipt handle of its receive; a handle older than the message's latest
+//!   receive deletes nothing (SQS-API DeleteMessage: "the request succeeds,
+//!   but the message will not be deleted");
+//! - an invocation that times out deletes nothing (L-DG "Handling errors
+//!   for an SQS event source");
+//! - the receive that would make the count exceed maxReceiveCount moves the
+//!   message to the dead-letter queue instead (SQS-DG "Using dead-letter
+//!   queues").
+
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// The retrospective's own file: no worker timeout (6 s default), Lift's visibility 36 s.
+    AsWritten,
+    /// The lesson's serverless.yml: worker timeout 20 s, visibility 6 x 20 = 120 s.
+    Fixed,
+    /// `fixed`, then the live queue's visibility set to --visibility (SetQueueAttributes).
+    ShortVisibility,
+    /// `short-visibility` with the worker's heartbeat on (ChangeMessageVisibility).
+    Heartbeat,
+}
+
+pub const ALL: [Scenario; 4] = [
+    Scenario::AsWritten,
+    Scenario::Fixed,
+    Scenario::ShortVisibility,
+    Scenario::Heartbeat,
+];
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::AsWritten => "as-written",
+            Scenario::Fixed => "fixed",
+            Scenario::ShortVisibility => "short-visibility",
+            Scenario::Heartbeat => "heartbeat",
+        }
+    }
+
+    /// Whether the live queue's visibility timeout is lowered after the
+    /// mapping exists (the only way on AWS: a mapping whose queue's
+    /// visibility is below the function timeout cannot be created).
+    pub fn lowers_visibility(self) -> bool {
+        matches!(self, Scenario::ShortVisibility | Scenario::Heartbeat)
+    }
+
+    /// The lesson's serverless.yml, edited for this scenario.
+    pub fn serverless_yml(self, lesson_file: &str, work_seconds: u32) -> Result<String> {
+        let mut text = replace_once(
+            lesson_file,
+            "WORK_SECONDS: '15'",
+            &format!("WORK_SECONDS: '{work_seconds}'"),
+        )?;
+        match self {
+            Scenario::AsWritten => {
+                // The retrospective's worker had no timeout: Serverless's 6 s.
+                text = replace_once(&text, "      timeout: 20\n", "")?;
+            }
+            Scenario::Heartbeat => {
+                text = replace_once(&text, "HEARTBEAT: 'off'", "HEARTBEAT: 'on'")?;
+            }
+            Scenario::Fixed | Scenario::ShortVisibility => {}
+        }
+        Ok(text)
+    }
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
+    if text.matches(from).count() != 1 {
+        bail!(
+            "lessons/step3-dlq-visibility/serverless.yml no longer has exactly one `{}`: the experiment edits that line",
+            from.trim()
+        );
+    }
+    Ok(text.replacen(from, to, 1))
+}
+
+/// Where a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Final {
+    Deleted,
+    Dlq,
+    Queue,
+}
+
+impl Final {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Final::Deleted => "deleted",
+            Final::Dlq => "dlq",
+            Final::Queue => "queue",
+        }
+    }
+}
+
+/// A job's fate: how often it was received and committed, where it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Fate {
+    pub receives: u32,
+    pub commits: u32,
+    #[serde(rename = "final")]
+    pub final_place: Final,
+}
+
+/// What one scenario runs with, read from its serverless.yml.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Setting {
+    pub work_seconds: u32,
+    pub function_timeout_seconds: u32,
+    /// The queue's visibility timeout as the file makes it (Lift: 6 x timeout).
+    pub file_visibility_seconds: u32,
+    /// The visibility each receive gets (lowered or not).
+    pub visibility_seconds: u32,
+    pub max_receive_count: u32,
+    pub heartbeat: bool,
+}
+
+impl Setting {
+    /// What AWS's rules say happens to every job (one per batch, enough
+    /// concurrency for each receive to happen as the message reappears).
+    pub fn expected(&self) -> Fate {
+        let (w, t, v, m) = (
+            self.work_seconds,
+            self.function_timeout_seconds,
+            self.visibility_seconds,
+            self.max_receive_count,
+        );
+        if w > t {
+            // Every invocation times out: no commit, nothing deleted; the
+            // message comes back after each visibility timeout until the
+            // receive that would exceed maxReceiveCount moves it.
+            Fate {
+                receives: m,
+                commits: 0,
+                final_place: Final::Dlq,
+            }
+        } else if self.heartbeat || w < v {
+            // Done and deleted before anyone else could see it.
+            Fate {
+                receives: 1,
+                commits: 1,
+                final_place: Final::Deleted,
+            }
+        } else {
+            // It reappears while its worker still runs: every receive is
+            // committed, every delete holds a stale handle, and the receive
+            // after the last one moves it to the DLQ.
+            Fate {
+                receives: m,
+                commits: m,
+                final_place: Final::Dlq,
+            }
+        }
+    }
+
+    /// Ties between the work and a timeout are races on AWS too: refused.
+    pub fn check(&self, scenario: Scenario) -> Result<()> {
+        let w = self.work_seconds;
+        if w == self.function_timeout_seconds {
+            bail!(
+                "--work-seconds {w} equals the {} worker's timeout ({w} s): whether the work or the timeout ends first is a race; pick another number",
+                scenario.name()
+            );
+        }
+        if !self.heartbeat && w == self.visibility_seconds {
+            bail!(
+                "--work-seconds {w} equals the {} visibility timeout ({w} s): whether the delete or the next receive comes first is a race; pick another number",
+                scenario.name()
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(w: u32, t: u32, v: u32, heartbeat: bool) -> Setting {
+        Setting {
+            work_seconds: w,
+            function_timeout_seconds: t,
+            file_visibility_seconds: v,
+            visibility_seconds: v,
+            max_receive_count: 3,
+            heartbeat,
+        }
+    }
+
+    #[test]
+    fn the_rules_with_the_retrospectives_numbers() {
+        let fate = |receives, commits, final_place| Fate {
+            receives,
+            commits,
+            final_place,
+        };
+        // as-written: 6 s timeout, 36 s visibility, 15 s of work.
+        assert_eq!(setting(15, 6, 36, false).expected(), fate(3, 0, Final::Dlq));
+        // fixed: 20 s timeout, 120 s visibility.
+        assert_eq!(
+            setting(15, 20, 120, false).expected(),
+            fate(1, 1, Final::Deleted)
+        );
+        // short-visibility: 10 s.
+        assert_eq!(
+            setting(15, 20, 10, false).expected(),
+            fate(3, 3, Final::Dlq)
+        );
+        // heartbeat.
+        assert_eq!(
+            setting(15, 20, 10, true).expected(),
+            fate(1, 1, Final::Deleted)
+        );
+        // The issue's small numbers: 3 s of work against 2 s.
+        assert_eq!(setting(3, 20, 2, false).expected(), fate(3, 3, Final::Dlq));
+        // Quick work under the as-written file is committed once.
+        assert_eq!(
+            setting(3, 6, 36, false).expected(),
+            fate(1, 1, Final::Deleted)
+        );
+    }
+
+    #[test]
+    fn ties_are_refused() {
+        assert!(setting(6, 6, 36, false).check(Scenario::AsWritten).is_err());
+        assert!(
+            setting(10, 20, 10, false)
+                .check(Scenario::ShortVisibility)
+                .is_err()
+        );
+        assert!(setting(10, 20, 10, true).check(Scenario::Heartbeat).is_ok());
+    }
+
+    #[test]
+    fn each_scenario_edits_one_line_of_the_lesson_file() {
+        let file = std::fs::read_to_string(
+            crate::paths::root().join("lessons/step3-dlq-visibility/serverless.yml"),
+        )
+        .unwrap();
+        let as_written = Scenario::AsWritten.serverless_yml(&file, 3).unwrap();
+        assert!(!as_written.contains("timeout: 20"));
+        assert!(as_written.contains("WORK_SECONDS: '3'"));
+        let heartbeat = Scenario::Heartbeat.serverless_yml(&file, 15).unwrap();
+        assert!(heartbeat.contains("HEARTBEAT: 'on'"));
+        assert!(Scenario::Fixed.serverless_yml("service: x", 15).is_err());
+    }
+}
