@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use localcloud::config::{ResolveContext, ServerlessConfig};
 use localcloud::lambda::LambdaSettings;
-use localcloud::lambda::logs::Logs;
+use localcloud::lambda::logs::{Echo, Logs};
 use localcloud::server::CancellationToken;
 use localcloud::sqs::{Sqs, SqsConfig};
 use localcloud::stack::{CodeSource, Stack, StackOptions};
@@ -46,6 +46,9 @@ enum LocalcloudCommand {
         /// (repeatable), e.g. --bootstrap api=target/debug/my-api
         #[arg(long = "bootstrap", value_name = "KEY=PATH")]
         bootstraps: Vec<String>,
+        /// Print every CloudWatch line (START, END, REPORT), not only the functions' own.
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -58,6 +61,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
             account_id,
             region,
             bootstraps,
+            verbose,
         } => {
             if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
                 bail!("--account-id must be 12 digits, got {account_id:?}");
@@ -76,7 +80,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                     ..Default::default()
                 });
                 let stack = match &config {
-                    Some(config) => Some(stack(config, &bootstraps, &sqs)?),
+                    Some(config) => Some(stack(config, &bootstraps, &sqs, verbose)?),
                     None => None,
                 };
                 tokio::spawn(localcloud::sqs::serve(listener, sqs.clone(), shutdown.clone()));
@@ -103,7 +107,12 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
 }
 
 /// The service in `config`, its queues in `sqs`.
-fn stack(config: &std::path::Path, bootstraps: &[String], sqs: &Sqs) -> Result<Stack> {
+fn stack(
+    config: &std::path::Path,
+    bootstraps: &[String],
+    sqs: &Sqs,
+    verbose: bool,
+) -> Result<Stack> {
     let context = ResolveContext {
         sqs_endpoint_url: sqs.endpoint_url(),
         account_id: sqs.account_id(),
@@ -136,7 +145,11 @@ fn stack(config: &std::path::Path, bootstraps: &[String], sqs: &Sqs) -> Result<S
     let options = StackOptions {
         code,
         lambda: LambdaSettings {
-            logs: Logs::new(true),
+            logs: Logs::with_echo(if verbose {
+                Echo::Verbose
+            } else {
+                Echo::Compact
+            }),
             ..Default::default()
         },
         sqs: Some(sqs.clone()),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use localcloud::lambda::logs::Logs;
+use localcloud::lambda::logs::{Echo, Logs};
 use localcloud::server::CancellationToken;
 
 use super::stack::{Lesson, Profile, serve_sqs, with_logs};
@@ -22,6 +22,9 @@ pub struct UpArgs {
     /// Serve optimised builds of the functions (slower to build, faster to answer).
     #[arg(long)]
     pub release: bool,
+    /// Print every CloudWatch line (START, END, REPORT), not only the functions' own.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Args)]
@@ -51,7 +54,12 @@ pub fn run(
         Profile::Debug
     };
     lesson.build(profile)?;
-    runtime.block_on(serve(lesson, args.port, sqs_port, profile))
+    let echo = if args.verbose {
+        Echo::Verbose
+    } else {
+        Echo::Compact
+    };
+    runtime.block_on(serve(lesson, args.port, sqs_port, profile, echo))
 }
 
 fn port_is_free(port: u16, flag: &str) -> Result<()> {
@@ -72,13 +80,14 @@ async fn serve(
     port: u16,
     sqs_port: Option<u16>,
     profile: Profile,
+    echo: Echo,
 ) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let sqs = match sqs_port {
         Some(port) => Some(serve_sqs(port, &shutdown).await?),
         None => None,
     };
-    let stack = lesson.stack(with_logs(Logs::new(true)), profile, sqs.clone())?;
+    let stack = lesson.stack(with_logs(Logs::with_echo(echo)), profile, sqs.clone())?;
     let running = stack.serve(port, shutdown.clone()).await?;
     announce_dlq_moves(&stack);
     stack.start_event_sources(shutdown.clone()).await?;
@@ -126,6 +135,14 @@ async fn serve(
         println!("  {hint}");
     }
     println!("(the other commands find this stack by themselves while it runs)");
+    println!(
+        "Logs: each invocation's own lines, as one block when it ends{}.",
+        if echo == Echo::Verbose {
+            ", with START, END and REPORT"
+        } else {
+            " (--verbose adds START, END and REPORT)"
+        }
+    );
     println!("Serving; Ctrl-C stops.");
     stopped().await?;
     running.stop();

@@ -104,6 +104,8 @@ pub struct HandlerError {
 pub struct InvokeContext {
     pub request_id: String,
     pub function_name: String,
+    /// The execution environment running the invocation.
+    pub environment: u64,
     pub deadline: Instant,
     logs: Logs,
     clock: Clock,
@@ -114,6 +116,7 @@ impl InvokeContext {
     pub fn log(&self, text: impl Into<String>) {
         self.logs.emit(LogLine {
             function: self.function_name.clone(),
+            environment: Some(self.environment),
             at_epoch_millis: self.clock.epoch_millis(),
             text: text.into(),
         });
@@ -404,10 +407,12 @@ impl Lambda {
         });
     }
 
-    fn log(&self, host: &FunctionHost, text: String) {
+    /// A line in the log stream of `environment`.
+    fn log(&self, host: &FunctionHost, environment: u64, text: String) {
         let settings = &self.inner.settings;
         settings.logs.emit(LogLine {
             function: host.spec.name.clone(),
+            environment: Some(environment),
             at_epoch_millis: settings.clock.epoch_millis(),
             text,
         });
@@ -432,11 +437,12 @@ impl Lambda {
         };
         let started = Instant::now();
         let deadline = started + host.spec.timeout;
-        self.log(host, logs::start_line(&request_id));
+        self.log(host, environment, logs::start_line(&request_id));
         self.emit_started(host, &request_id, environment, cold_start);
         let context = InvokeContext {
             request_id: request_id.clone(),
             function_name: host.spec.name.clone(),
+            environment,
             deadline,
             logs: settings.logs.clone(),
             clock: settings.clock,
@@ -461,7 +467,7 @@ impl Lambda {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(environment);
         }
-        self.finish(host, &request_id, started, None, None);
+        self.finish(host, environment, &request_id, started, None, None);
         Invocation {
             request_id,
             outcome,
@@ -489,7 +495,7 @@ impl Lambda {
             None => {
                 let id = host.new_environment();
                 match ProcessEnvironment::start(
-                    &self.process_spec(host, root),
+                    &self.process_spec(host, root, id),
                     &settings.logs,
                     settings.clock,
                 )
@@ -505,7 +511,7 @@ impl Lambda {
 
         let started = Instant::now();
         let deadline = started + host.spec.timeout;
-        self.log(host, logs::start_line(&request_id));
+        self.log(host, environment, logs::start_line(&request_id));
         self.emit_started(host, &request_id, environment, init_duration.is_some());
         let (reply, _) = tokio::sync::oneshot::channel();
         let pending = Pending {
@@ -529,15 +535,18 @@ impl Lambda {
             ),
             ProcessOutcome::Failed(failure) => (exit_outcome(&request_id, failure), false),
         };
+        // What the process wrote before it answered comes before END.
+        env.flush_logs().await;
         match &outcome {
             Outcome::TimedOut { after } => self.log(
                 host,
+                environment,
                 logs::timeout_line(settings.clock.epoch_millis(), &request_id, *after),
             ),
             Outcome::RuntimeFailure {
                 error_type,
                 error_message,
-            } => self.log(host, format!("{error_message}\n{error_type}")),
+            } => self.log(host, environment, format!("{error_message}\n{error_type}")),
             _ => {}
         }
         self.emit_finished(host, &request_id, environment, &outcome, started.elapsed());
@@ -549,7 +558,14 @@ impl Lambda {
                 .push((environment, env));
         }
         // A dropped environment kills its process: the next call is a cold start.
-        self.finish(host, &request_id, started, memory, init_duration);
+        self.finish(
+            host,
+            environment,
+            &request_id,
+            started,
+            memory,
+            init_duration,
+        );
         Invocation {
             request_id,
             outcome,
@@ -569,7 +585,7 @@ impl Lambda {
         failure: EnvFailure,
     ) -> Invocation {
         let started = Instant::now();
-        self.log(host, logs::start_line(&request_id));
+        self.log(host, environment, logs::start_line(&request_id));
         self.emit_started(host, &request_id, environment, true);
         let outcome = init_failure_outcome(&request_id, failure);
         if let Outcome::RuntimeFailure {
@@ -577,10 +593,10 @@ impl Lambda {
             error_type,
         } = &outcome
         {
-            self.log(host, format!("{error_message}\n{error_type}"));
+            self.log(host, environment, format!("{error_message}\n{error_type}"));
         }
         self.emit_finished(host, &request_id, environment, &outcome, Duration::ZERO);
-        self.finish(host, &request_id, started, None, None);
+        self.finish(host, environment, &request_id, started, None, None);
         Invocation {
             request_id,
             outcome,
@@ -592,14 +608,16 @@ impl Lambda {
     fn finish(
         &self,
         host: &FunctionHost,
+        environment: u64,
         request_id: &str,
         started: Instant,
         memory: Option<u64>,
         init: Option<Duration>,
     ) {
-        self.log(host, logs::end_line(request_id));
+        self.log(host, environment, logs::end_line(request_id));
         self.log(
             host,
+            environment,
             logs::report_line(
                 request_id,
                 started.elapsed(),
@@ -610,7 +628,12 @@ impl Lambda {
         );
     }
 
-    fn process_spec(&self, host: &FunctionHost, root: &TaskRoot) -> ProcessSpec {
+    fn process_spec(
+        &self,
+        host: &FunctionHost,
+        root: &TaskRoot,
+        environment_id: u64,
+    ) -> ProcessSpec {
         let settings = &self.inner.settings;
         let spec = &host.spec;
         let mut env = BTreeMap::new();
@@ -662,6 +685,7 @@ impl Lambda {
             bootstrap: root.bootstrap.clone(),
             task_root: root.dir.clone(),
             environment: env,
+            environment_id,
         }
     }
 }

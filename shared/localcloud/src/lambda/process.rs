@@ -10,6 +10,7 @@
 //! as Lambda resets the environment after a timeout.
 
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct ProcessSpec {
     pub task_root: PathBuf,
     /// Every variable the process gets (Lambda's, then the function's).
     pub environment: BTreeMap<String, String>,
+    /// The execution environment's number, for its log lines.
+    pub environment_id: u64,
 }
 
 /// Why an environment could not be started or ended an invocation badly.
@@ -67,6 +70,8 @@ pub struct ProcessEnvironment {
     events: mpsc::Sender<Pending>,
     exited: watch::Receiver<Option<String>>,
     pid: Option<u32>,
+    /// Asks each output reader (stdout, stderr) to catch up with the pipe.
+    flush: Vec<mpsc::Sender<oneshot::Sender<()>>>,
     /// Dropping these stops the process and its Runtime API listener.
     _stop_process: oneshot::Sender<()>,
     stop_api: CancellationToken,
@@ -121,31 +126,39 @@ impl ProcessEnvironment {
         let pid = child.id();
 
         // The function's own output goes to its log stream, line by line.
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let logs = logs.clone();
-            let function = spec.function_name.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(text)) = lines.next_line().await {
-                    logs.emit(LogLine {
-                        function: function.clone(),
-                        at_epoch_millis: clock.epoch_millis(),
-                        text,
-                    });
-                }
-            });
+        let mut flush = Vec::new();
+        let streams: [Option<(Box<dyn tokio::io::AsyncRead + Send + Unpin>, i32)>; 2] = [
+            child.stdout.take().map(|s| {
+                let fd = s.as_raw_fd();
+                (
+                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+                    fd,
+                )
+            }),
+            child.stderr.take().map(|s| {
+                let fd = s.as_raw_fd();
+                (
+                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+                    fd,
+                )
+            }),
+        ];
+        for (stream, fd) in streams.into_iter().flatten() {
+            let (flush_tx, flush_rx) = mpsc::channel(1);
+            flush.push(flush_tx);
+            tokio::spawn(read_output(
+                stream,
+                fd,
+                LogLine {
+                    function: spec.function_name.clone(),
+                    environment: Some(spec.environment_id),
+                    at_epoch_millis: 0,
+                    text: String::new(),
+                },
+                logs.clone(),
+                clock,
+                flush_rx,
+            ));
         }
 
         // One task owns the child: it reports the exit, or kills on request.
@@ -173,6 +186,7 @@ impl ProcessEnvironment {
             events: handles.events,
             exited: exit_rx,
             pid,
+            flush,
             _stop_process: stop_tx,
             stop_api,
         };
@@ -213,6 +227,25 @@ impl ProcessEnvironment {
         }
     }
 
+    /// Waits until every line the process wrote so far is in its log
+    /// stream. Called when an invocation's answer is in: the process wrote
+    /// its lines before it answered, so they are in the pipe by then, and
+    /// the function's own lines come before END and REPORT, as in
+    /// CloudWatch. Bounded: a reader that does not answer within 200 ms is
+    /// not waited for.
+    pub async fn flush_logs(&self) {
+        let mut acks = Vec::new();
+        for reader in &self.flush {
+            let (ack, done) = oneshot::channel();
+            if reader.try_send(ack).is_ok() {
+                acks.push(done);
+            }
+        }
+        for done in acks {
+            let _ = tokio::time::timeout(Duration::from_millis(200), done).await;
+        }
+    }
+
     /// Peak resident memory of the process, in MB (`VmHWM` in /proc), like
     /// REPORT's `Max Memory Used`.
     pub fn max_memory_used_mb(&self) -> Option<u64> {
@@ -238,5 +271,64 @@ async fn wait_exit(exited: &mut watch::Receiver<Option<String>>) -> String {
     match exited.wait_for(Option::is_some).await {
         Ok(status) => status.clone().unwrap_or_default(),
         Err(_) => "the process is gone".to_owned(),
+    }
+}
+
+/// Reads one output stream of the process into its log stream, a line at a
+/// time; on a flush request, first reads everything already in the pipe
+/// (`FIONREAD` says how much) and every complete line already buffered.
+async fn read_output(
+    stream: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    fd: i32,
+    template: LogLine,
+    logs: Logs,
+    clock: Clock,
+    mut flush: mpsc::Receiver<oneshot::Sender<()>>,
+) {
+    let mut lines = BufReader::new(stream).lines();
+    let emit = |text: String| {
+        logs.emit(LogLine {
+            at_epoch_millis: clock.epoch_millis(),
+            text,
+            ..template.clone()
+        });
+    };
+    loop {
+        tokio::select! {
+            biased;
+            request = flush.recv() => {
+                let Some(ack) = request else {
+                    // The environment is gone; read what is left until EOF.
+                    while let Ok(Some(text)) = lines.next_line().await {
+                        emit(text);
+                    }
+                    return;
+                };
+                while unread_bytes(fd) > 0 || lines.get_ref().buffer().contains(&b'\n') {
+                    match lines.next_line().await {
+                        Ok(Some(text)) => emit(text),
+                        _ => break,
+                    }
+                }
+                let _ = ack.send(());
+            }
+            line = lines.next_line() => match line {
+                Ok(Some(text)) => emit(text),
+                _ => return,
+            },
+        }
+    }
+}
+
+/// Bytes waiting in a pipe (`ioctl(FIONREAD)`); 0 when it cannot be asked.
+fn unread_bytes(fd: i32) -> usize {
+    let mut count: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points
+    // to a live local; `fd` is the pipe's, owned by the reader that calls this.
+    let result = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut count) };
+    if result == 0 {
+        usize::try_from(count).unwrap_or(0)
+    } else {
+        0
     }
 }
