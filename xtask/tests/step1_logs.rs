@@ -25,9 +25,11 @@ fn own_log_lines_sit_between_start_and_end_on_every_run() {
                 .collect();
             let kinds: Vec<&str> = lines
                 .iter()
-                .map(|l| match l.split(' ').next() {
-                    Some(k @ ("START" | "END" | "REPORT")) => k,
-                    _ => "own",
+                .map(|l| {
+                    ["START", "END", "REPORT"]
+                        .into_iter()
+                        .find(|k| l.starts_with(&format!("{k} ")))
+                        .unwrap_or("own")
                 })
                 .collect();
             assert_eq!(
