@@ -71,7 +71,8 @@ pub fn work(event: &SqsEvent) -> (SqsBatchResponse, Vec<JobOutcome>) {
                 outcomes.push(JobOutcome::Rejected {
                     message_id,
                     receive_count,
-                    reason: e.to_string(),
+                    // "the message body ...": it came from the queue.
+                    reason: e.as_message_body(),
                 });
             }
         }

@@ -235,7 +235,7 @@ impl Outcome {
             Err(e) => Outcome::Rejected {
                 message_id,
                 receive_count,
-                reason: message_body_reason(&e),
+                reason: e.as_message_body(),
             },
         }
     }
@@ -276,39 +276,6 @@ pub fn commit(event: &SqsEvent, log: LogSink<'_>) -> SqsBatchResponse {
         }
     }
     response
-}
-
-/// lesson_kit's reasons speak to an HTTP client ("The request body ...");
-/// the worker reads a queue message, so its lines say "the message body".
-pub fn message_body_reason(error: &PayloadError) -> String {
-    match error {
-        PayloadError::Empty => "the message body is empty".to_owned(),
-        PayloadError::NotUtf8 { valid_up_to } => {
-            format!("the message body is not UTF-8 text (invalid byte at position {valid_up_to})")
-        }
-        PayloadError::InvalidJson { detail } => {
-            format!("the message body is not valid JSON ({detail})")
-        }
-        PayloadError::TrailingCharacters { detail } => {
-            format!("the message body has extra characters after the JSON value ({detail})")
-        }
-        PayloadError::NotAnObject { found } => {
-            format!(
-                r#"the message body must be a JSON object such as {{"input": 1}}, but it is {found}"#
-            )
-        }
-        PayloadError::MissingInput => r#"the message body has no field "input""#.to_owned(),
-        PayloadError::DuplicateInput => {
-            r#"the message body has the field "input" more than once"#.to_owned()
-        }
-        PayloadError::UnknownField { name } => {
-            format!(r#"the message body has the unknown field "{name}" (only "input" is allowed)"#)
-        }
-        PayloadError::InputNotANumber { found, .. } => {
-            format!(r#"the message body's "input" must be a number, but it is {found}"#)
-        }
-        PayloadError::BadNumber(e) => format!(r#"the message body's "input" {e}"#),
-    }
 }
 
 /// `WORK_SECONDS`: a non-negative number of seconds, fractions allowed
@@ -415,12 +382,12 @@ mod tests {
             r#"{"input": "1"}"#,
             r#"{"input": 1e400}"#,
         ] {
-            let reason = message_body_reason(&Job::from_json_str(body).unwrap_err());
+            let reason = Job::from_json_str(body).unwrap_err().as_message_body();
             assert!(reason.starts_with("the message body"), "{body:?}: {reason}");
             assert!(!reason.contains("request"), "{body:?}: {reason}");
         }
         assert_eq!(
-            message_body_reason(&PayloadError::NotUtf8 { valid_up_to: 3 }),
+            PayloadError::NotUtf8 { valid_up_to: 3 }.as_message_body(),
             "the message body is not UTF-8 text (invalid byte at position 3)"
         );
     }

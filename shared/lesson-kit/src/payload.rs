@@ -96,6 +96,45 @@ pub enum PayloadError {
     BadNumber(NumberError),
 }
 
+impl PayloadError {
+    /// The same reason, for a body that came from a queue message rather
+    /// than an HTTP request: the worker's log says "the message body".
+    pub fn as_message_body(&self) -> String {
+        match self {
+            PayloadError::Empty => "the message body is empty".to_owned(),
+            PayloadError::NotUtf8 { valid_up_to } => {
+                format!(
+                    "the message body is not UTF-8 text (invalid byte at position {valid_up_to})"
+                )
+            }
+            PayloadError::InvalidJson { detail } => {
+                format!("the message body is not valid JSON ({detail})")
+            }
+            PayloadError::TrailingCharacters { detail } => {
+                format!("the message body has extra characters after the JSON value ({detail})")
+            }
+            PayloadError::NotAnObject { found } => {
+                format!(
+                    r#"the message body must be a JSON object such as {{"input": 1}}, but it is {found}"#
+                )
+            }
+            PayloadError::MissingInput => r#"the message body has no field "input""#.to_owned(),
+            PayloadError::DuplicateInput => {
+                r#"the message body has the field "input" more than once"#.to_owned()
+            }
+            PayloadError::UnknownField { name } => {
+                format!(
+                    r#"the message body has the unknown field "{name}" (only "input" is allowed)"#
+                )
+            }
+            PayloadError::InputNotANumber { found, .. } => {
+                format!(r#"the message body's "input" must be a number, but it is {found}"#)
+            }
+            PayloadError::BadNumber(e) => format!(r#"the message body's "input" {e}"#),
+        }
+    }
+}
+
 impl Job {
     /// Validates a request or message body.
     pub fn from_json_bytes(body: &[u8]) -> Result<Job, PayloadError> {
