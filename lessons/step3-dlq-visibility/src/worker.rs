@@ -20,7 +20,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
-use lesson_kit::{Job, PayloadError};
+use lesson_kit::Job;
 use tokio::time::{Instant, sleep, sleep_until};
 
 /// The retrospective's `await delay(15000)`.
@@ -335,6 +335,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lesson_kit::PayloadError;
 
     #[test]
     fn work_seconds_are_non_negative_numbers_with_fractions() {
