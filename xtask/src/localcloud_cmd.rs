@@ -95,7 +95,15 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                     println!("\n{}", stack.describe(&running.http_url));
                 }
                 println!("Serving; Ctrl-C stops.");
-                tokio::signal::ctrl_c().await?;
+                // Ctrl-C or SIGTERM: either way the stack is dropped below,
+                // and with it the task roots unpacked from zip artifacts.
+                let mut terminate = tokio::signal::unix::signal(
+                    tokio::signal::unix::SignalKind::terminate(),
+                )?;
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => r?,
+                    _ = terminate.recv() => {}
+                }
                 shutdown.cancel();
                 if let Some(stack) = &stack {
                     stack.lambda.stop_all();

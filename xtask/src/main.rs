@@ -17,6 +17,7 @@
 mod bench;
 mod checks;
 mod lesson;
+mod loadtest;
 mod localcloud_cmd;
 mod paths;
 mod sqs_client;
@@ -45,6 +46,8 @@ enum Command {
     Lesson(lesson::LessonArgs),
     /// Serve any serverless.yml with localcloud.
     Localcloud(localcloud_cmd::LocalcloudArgs),
+    /// k6 against a lesson (local, or any URL); for lessons with a queue, the pipeline's ledger.
+    Loadtest(loadtest::LoadtestArgs),
     /// Measure localcloud side by side with a reference on this machine.
     Bench(bench::BenchArgs),
     /// Everything CI checks: fmt, clippy (warnings denied), all tests.
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Lesson(args) => lesson::run(args),
         Command::Localcloud(args) => localcloud_cmd::run(args),
+        Command::Loadtest(args) => loadtest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ci(args) => checks::ci::run(args),
         Command::Setup(args) => tools::setup::run(args),

@@ -224,3 +224,91 @@ fn usual_mistakes_get_one_line_errors() {
         stderr(&bad_bootstrap)
     );
 }
+
+#[test]
+fn localcloud_up_stopped_by_sigterm_leaves_no_unpacked_artifact_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = python_service(dir.path());
+    // The same function, as a zip artifact: localcloud unpacks it to a
+    // temporary task root.
+    let zip_path = dir.path().join("package.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    zip.start_file(
+        "bootstrap",
+        zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+    )
+    .unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        &std::fs::read(dir.path().join("package/bootstrap")).unwrap(),
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("artifact: package", "artifact: package.zip");
+    std::fs::write(&config, text).unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["localcloud", "up", "--config"])
+        .arg(&config)
+        .args(["--port", &port.to_string(), "--sqs-port", "0"])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while post(port, "/hello", "x").is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "not started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let unpacked = || std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(unpacked(), 1, "the task root, unpacked");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(unpacked(), 0, "nothing left in the temporary directory");
+}
+
+#[test]
+fn loadtest_bad_input_gets_one_clear_line() {
+    let free = free_port();
+    let unreachable = format!("http://127.0.0.1:{free}");
+    for (args, expected) in [
+        (
+            &["loadtest", "step9"][..],
+            "error: invalid value 'step9' for '<STEP>'".to_owned(),
+        ),
+        (
+            &["loadtest", "step1", "--vus", "0"],
+            "error: invalid value '0' for '--vus <VUS>': 0 is not in 1..=1000".to_owned(),
+        ),
+        (
+            &["loadtest", "step1", "--duration", "ten"],
+            "error: invalid value 'ten' for '--duration <DURATION>': \"ten\" is not a duration such as 10s, 1m or 1m30s".to_owned(),
+        ),
+        (
+            &["loadtest", "step1", "--rate", "fast"],
+            "error: invalid value 'fast' for '--rate <RATE>': invalid digit found in string".to_owned(),
+        ),
+        (
+            &["loadtest", "step1", "--target", &unreachable],
+            format!("error: nothing listens at {unreachable}: check the address given with --target"),
+        ),
+        (
+            &["loadtest", "step1", "--visibility", "10"],
+            "error: --visibility needs a lesson with a queue and --target local".to_owned(),
+        ),
+    ] {
+        let output = xtask(args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = stderr(&output);
+        assert_eq!(stderr.lines().next().unwrap_or_default(), expected, "{args:?}");
+    }
+}

@@ -288,7 +288,8 @@ async fn the_receive_past_max_receive_count_moves_the_message_to_the_dlq() {
         ]
     );
 
-    // Redrive: the message arrives back in its source queue, same id.
+    // Redrive: the message arrives back in its source queue as a new
+    // message, with a new id (SQS-DG, DLQ redrive).
     client
         .start_message_move_task()
         .source_arn(&dlq_arn)
@@ -297,18 +298,21 @@ async fn the_receive_past_max_receive_count_moves_the_message_to_the_dlq() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     client.purge_queue().queue_url(&url).send().await.unwrap();
+    let events = drain(&mut rx);
+    let [redriven, purged] = &events[..] else {
+        panic!("{events:#?}");
+    };
+    let EventKind::MessageSent { queue, message_id } = &redriven.kind else {
+        panic!("{redriven:?}");
+    };
     assert_eq!(
-        drain(&mut rx),
-        [
-            at(
-                20_000,
-                EventKind::MessageSent {
-                    queue: work(),
-                    message_id: id.clone()
-                }
-            ),
-            at(20_500, EventKind::QueuePurged { queue: work() }),
-        ]
+        (queue.as_str(), redriven.at_epoch_millis),
+        ("work", EPOCH + 20_000)
+    );
+    assert_ne!(message_id, &id, "a redriven message is a new message");
+    assert_eq!(
+        purged,
+        &at(20_500, EventKind::QueuePurged { queue: work() })
     );
     assert_eq!(sqs.counts("work-dlq").unwrap(), Default::default());
 }

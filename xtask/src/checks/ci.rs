@@ -30,6 +30,19 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     super::cfn::run(super::cfn::CfnCheckArgs {})?;
     step("SQS with boto3 and the AWS CLI, against `localcloud up` over TCP");
     super::sqs_clients::run_client_checks(&sh)?;
+    step("k6: each lesson's script for a few seconds against a local stack (release build)");
+    for (step, shape) in [
+        ("step1", ["--vus", "4"]),
+        ("step2", ["--vus", "4"]),
+        // The 15 s worker: a few jobs, then the drain waits for them.
+        ("step3", ["--rate", "2"]),
+    ] {
+        cmd!(
+            sh,
+            "cargo run --quiet --release --package xtask -- loadtest {step} --duration 3s {shape...}"
+        )
+        .run()?;
+    }
     step("all checks passed");
     Ok(ExitCode::SUCCESS)
 }

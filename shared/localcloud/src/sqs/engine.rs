@@ -303,7 +303,8 @@ impl Engine {
 
     /// Moves up to `limit` visible messages of a dead-letter queue back to
     /// where they came from (or to `destination`); returns how many moved.
-    /// A redriven message starts over: receive count 0. Each arrival is a
+    /// A redriven message is a new message: a new id, sent now (its
+    /// retention starts over), receive count 0. Each arrival is a
     /// [`EventKind::MessageSent`] to its new queue.
     pub fn redrive(
         &mut self,
@@ -335,6 +336,13 @@ impl Engine {
             let Some(mut message) = self.queues.get_mut(source).and_then(|q| q.remove(seq)) else {
                 continue;
             };
+            // "The redrive task resets the retention period. All redriven
+            // messages are considered new messages, and the system assigns
+            // them a new messageID and enqueueTime" (SQS-DG "Configure a
+            // dead-letter queue redrive", sqs-configure-dead-letter-queue-redrive).
+            message.id = uuid::Uuid::new_v4().to_string();
+            message.sent_timestamp = now_millis;
+            message.enqueued_at = now;
             message.receive_count = 0;
             message.first_receive_timestamp = None;
             message.dead_letter_queue_source_arn = None;

@@ -32,7 +32,9 @@ pub struct RunArgs {
     /// Jobs to send (each gets its own batch).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub jobs: u32,
-    /// Seconds of work per batch (the retrospective's 15), below the worker's 20 s timeout.
+    /// Seconds of work per batch (the retrospective's 15), below the lesson's
+    /// 20 s worker timeout; not 6 with as-written (its 6 s timeout) nor equal
+    /// to --visibility (ties are races).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=19))]
     pub work_seconds: u32,
     /// The queue's visibility timeout in short-visibility and heartbeat, seconds.

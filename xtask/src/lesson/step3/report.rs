@@ -314,10 +314,13 @@ pub fn build(record: &Record) -> ScenarioReport {
     let commits: u32 = jobs.iter().map(|j| j.commits).sum();
     let committed = jobs.iter().filter(|j| j.commits > 0).count() as u32;
     let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let verdict = format!(
-        "{} jobs, {commits} commits ({} duplicates), {in_dlq} in the DLQ: {}",
-        jobs.len(),
-        commits - committed,
+        "{}, {} ({}), {in_dlq} in the DLQ: {}",
+        plural(jobs.len(), "job", "jobs"),
+        plural(commits as usize, "commit", "commits"),
+        plural((commits - committed) as usize, "duplicate", "duplicates"),
         if as_expected {
             "as AWS's rules say"
         } else {
