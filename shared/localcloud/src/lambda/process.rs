@@ -72,6 +72,8 @@ pub struct ProcessEnvironment {
     pid: Option<u32>,
     /// Asks each output reader (stdout, stderr) to catch up with the pipe.
     flush: Vec<mpsc::Sender<oneshot::Sender<()>>>,
+    /// The last peak memory read, and when.
+    memory: Option<(std::time::Instant, u64)>,
     /// Dropping these stops the process and its Runtime API listener.
     _stop_process: oneshot::Sender<()>,
     stop_api: CancellationToken,
@@ -187,6 +189,7 @@ impl ProcessEnvironment {
             exited: exit_rx,
             pid,
             flush,
+            memory: None,
             _stop_process: stop_tx,
             stop_api,
         };
@@ -247,19 +250,20 @@ impl ProcessEnvironment {
     }
 
     /// Peak resident memory of the process, in MB (`VmHWM` in /proc), like
-    /// REPORT's `Max Memory Used`.
-    pub fn max_memory_used_mb(&self) -> Option<u64> {
-        let pid = self.pid?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some(kb.div_ceil(1024))
+    /// REPORT's `Max Memory Used`. The peak only grows, so it is read from
+    /// /proc at most every [`MEMORY_READ_EVERY`]: a read costs more than a
+    /// whole invocation of a small function, and under load the REPORT then
+    /// shows the peak as of at most that long ago.
+    pub fn max_memory_used_mb(&mut self) -> Option<u64> {
+        let now = std::time::Instant::now();
+        if let Some((at, mb)) = self.memory
+            && now.duration_since(at) < MEMORY_READ_EVERY
+        {
+            return Some(mb);
+        }
+        let mb = read_peak_memory_mb(self.pid?)?;
+        self.memory = Some((now, mb));
+        Some(mb)
     }
 
     pub fn is_alive(&self) -> bool {
@@ -272,6 +276,23 @@ async fn wait_exit(exited: &mut watch::Receiver<Option<String>>) -> String {
         Ok(status) => status.clone().unwrap_or_default(),
         Err(_) => "the process is gone".to_owned(),
     }
+}
+
+/// How long a peak-memory reading is reused ([`ProcessEnvironment::max_memory_used_mb`]).
+pub const MEMORY_READ_EVERY: Duration = Duration::from_millis(100);
+
+/// `VmHWM` of `/proc/<pid>/status`, in MB.
+fn read_peak_memory_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb.div_ceil(1024))
 }
 
 /// Reads one output stream of the process into its log stream, a line at a
