@@ -87,7 +87,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 let region = sqs.region();
                 println!("SQS: {sqs_url}  (AWS JSON protocol; any access key works)");
                 println!(
-                    "  try: aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
+                    "  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
                 );
                 if let Some(stack) = &stack {
                     let running = stack.serve(port, shutdown.clone()).await?;

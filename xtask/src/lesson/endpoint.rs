@@ -80,6 +80,23 @@ pub fn target(lesson: &Lesson, url: Option<&str>) -> (String, Source) {
     }
 }
 
+/// The default address is taken by another lesson's `up`: say so, rather
+/// than send this lesson's request to the wrong stack.
+pub fn other_lesson_at(lesson: &Lesson, url: &str) -> Option<String> {
+    ["step1", "step2", "step3"]
+        .into_iter()
+        .filter(|name| *name != lesson.name)
+        .find_map(|name| {
+            let running = state::find(name)?;
+            url.starts_with(&running.http_url).then(|| {
+                format!(
+                    "{} is served by `cargo xtask lesson {name} up`, not {}: start `cargo xtask lesson {} up --port 3001` (its commands then find it), or pass --url",
+                    running.http_url, lesson.name, lesson.name
+                )
+            })
+        })
+}
+
 /// What to say when `url` cannot be reached.
 pub fn unreachable(lesson: &Lesson, url: &str, source: Source, flag: &str) -> String {
     let name = lesson.name;
@@ -133,6 +150,11 @@ pub async fn invoke(lesson: &Lesson, args: &InvokeArgs) -> Result<ExitCode> {
         );
     }
     let (url, source) = target(lesson, args.url.as_deref());
+    if source == Source::Default
+        && let Some(other) = other_lesson_at(lesson, &url)
+    {
+        bail!(other);
+    }
     let answer = HttpClient::new()
         .post_json(&url, args.body.clone())
         .await
@@ -149,6 +171,11 @@ pub async fn invoke(lesson: &Lesson, args: &InvokeArgs) -> Result<ExitCode> {
 /// The retrospective's `for i in ...; do curl ...; done`, with a progress bar.
 pub async fn run_loop(lesson: &Lesson, args: &LoopArgs) -> Result<ExitCode> {
     let (url, source) = target(lesson, args.url.as_deref());
+    if source == Source::Default
+        && let Some(other) = other_lesson_at(lesson, &url)
+    {
+        bail!(other);
+    }
     let count = args.count as usize;
     let client = HttpClient::new();
     // Fail with one line before drawing a bar when nothing listens at all.
