@@ -97,13 +97,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 println!("Serving; Ctrl-C stops.");
                 // Ctrl-C or SIGTERM: either way the stack is dropped below,
                 // and with it the task roots unpacked from zip artifacts.
-                let mut terminate = tokio::signal::unix::signal(
-                    tokio::signal::unix::SignalKind::terminate(),
-                )?;
-                tokio::select! {
-                    r = tokio::signal::ctrl_c() => r?,
-                    _ = terminate.recv() => {}
-                }
+                crate::signals::stopped().await?;
                 shutdown.cancel();
                 if let Some(stack) = &stack {
                     stack.lambda.stop_all();

@@ -20,6 +20,7 @@ mod lesson;
 mod loadtest;
 mod localcloud_cmd;
 mod paths;
+mod signals;
 mod sqs_client;
 mod stats;
 #[cfg(test)]

@@ -144,7 +144,7 @@ async fn serve(
         }
     );
     println!("Serving; Ctrl-C stops.");
-    stopped().await?;
+    crate::signals::stopped().await?;
     running.stop();
     shutdown.cancel();
     stack.lambda.stop_all();
@@ -177,14 +177,4 @@ fn announce_dlq_moves(stack: &localcloud::stack::Stack) {
             }
         }
     });
-}
-
-/// Ctrl-C, or SIGTERM (what `kill` and process managers send).
-async fn stopped() -> Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }

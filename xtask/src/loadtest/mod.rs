@@ -321,7 +321,7 @@ async fn run_k6(
     let mut child = command.spawn().context("starting k6")?;
     let status = tokio::select! {
         status = child.wait() => status?,
-        signal = stopped() => {
+        signal = crate::signals::stopped() => {
             signal?;
             // Ctrl-C reached k6 too (same terminal); SIGTERM did not: stop it.
             let _ = child.start_kill();
@@ -401,16 +401,6 @@ async fn drain_and_count(counted: Counted) -> Result<Ledger> {
     ledger.queued = queued;
     ledger.close();
     Ok(ledger)
-}
-
-/// Ctrl-C or SIGTERM.
-async fn stopped() -> Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }
 
 #[cfg(test)]
