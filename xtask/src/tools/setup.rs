@@ -20,6 +20,13 @@ pub fn run(_args: SetupArgs) -> Result<ExitCode> {
         "Python tools (boto3, AWS CLI, moto server, k6): {}",
         venv.display()
     );
+    let lambda = tools::lambda_venv(&sh)?;
+    println!(
+        "cargo-lambda and zig (builds for AWS): {}",
+        lambda.display()
+    );
+    tools::rust_target(&sh, "aarch64-unknown-linux-gnu")?;
+    println!("Rust standard library for aarch64-unknown-linux-gnu: installed");
     let modules = tools::node_modules(&sh)?;
     println!(
         "Serverless Framework v3 (osls) and serverless-lift: {}",
