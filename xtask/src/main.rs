@@ -43,7 +43,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run, serve or call one lesson (locally on localcloud, or any URL).
+    /// Run, serve or call one lesson: locally on localcloud, or deployed to AWS.
     Lesson(lesson::LessonArgs),
     /// Serve any serverless.yml with localcloud.
     Localcloud(localcloud_cmd::LocalcloudArgs),
@@ -57,6 +57,8 @@ enum Command {
     CompareMoto(checks::compare_moto::CompareMotoArgs),
     /// Hold localcloud's reading of serverless.yml against `osls package`'s CloudFormation.
     CfnCheck(checks::cfn::CfnCheckArgs),
+    /// Deploy each lesson's packaged stack into moto's server and run the `--target aws` commands moto can serve.
+    DeployRehearsal(checks::rehearsal::RehearsalArgs),
     /// Install the external tools, pinned, into project-local folders.
     Setup(tools::setup::SetupArgs),
 }
@@ -71,6 +73,7 @@ fn main() -> std::process::ExitCode {
         Command::Ci(args) => checks::ci::run(args),
         Command::Setup(args) => tools::setup::run(args),
         Command::CfnCheck(args) => checks::cfn::run(args),
+        Command::DeployRehearsal(args) => checks::rehearsal::run(args),
         Command::CompareMoto(args) => checks::compare_moto::run(args),
     };
     match result {

@@ -73,7 +73,7 @@ fn localcloud_reads_the_lesson_file_as_serverless_and_lift_deploy_it() {
             .artifact
             .as_ref()
             .unwrap()
-            .ends_with("target/lambda/step3-worker/bootstrap.zip")
+            .ends_with("target/lambda/step3-worker/step3-worker.zip")
     );
 
     let producer = config.function("producer").unwrap();
@@ -90,7 +90,7 @@ fn localcloud_reads_the_lesson_file_as_serverless_and_lift_deploy_it() {
             .artifact
             .as_ref()
             .unwrap()
-            .ends_with("target/lambda/step3-producer/bootstrap.zip")
+            .ends_with("target/lambda/step3-producer/step3-producer.zip")
     );
 }
 

@@ -1,5 +1,7 @@
 //! A small HTTP/1.1 client (hyper-util, keep-alive pool) for talking to
 //! localcloud: the xtask commands, the load generator and the tests use it.
+//! With the `https` feature it also speaks TLS (rustls, the system's root
+//! certificates), for the same commands against a deployed API Gateway.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
@@ -24,16 +26,21 @@ impl HttpAnswer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{0:?} is not a valid http:// URL")]
+    #[error("{0:?} is not a valid http:// or https:// URL")]
     BadUrl(String),
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
 }
 
+#[cfg(feature = "https")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "https"))]
+type Connector = HttpConnector;
+
 /// A pooled client; clone it freely (clones share the pool).
 #[derive(Clone)]
 pub struct HttpClient {
-    client: std::sync::Arc<Client<HttpConnector, Full<Bytes>>>,
+    client: std::sync::Arc<Client<Connector, Full<Bytes>>>,
 }
 
 impl Default for HttpClient {
@@ -46,6 +53,30 @@ impl HttpClient {
     pub fn new() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        #[cfg(feature = "https")]
+        let connector = {
+            connector.enforce_http(false);
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+                .map(|b| b.https_or_http().enable_http1().wrap_connector(connector.clone()))
+                .unwrap_or_else(|_| {
+                    // No usable root certificates: plain http still works,
+                    // and an https URL fails with a clear error.
+                    hyper_rustls::HttpsConnectorBuilder::new()
+                        .with_tls_config(
+                            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                                rustls::crypto::aws_lc_rs::default_provider(),
+                            ))
+                            .with_safe_default_protocol_versions()
+                            .expect("aws-lc-rs supports the default TLS versions")
+                            .with_root_certificates(rustls::RootCertStore::empty())
+                            .with_no_client_auth(),
+                        )
+                        .https_or_http()
+                        .enable_http1()
+                        .wrap_connector(connector)
+                })
+        };
         Self {
             client: std::sync::Arc::new(Client::builder(TokioExecutor::new()).build(connector)),
         }
@@ -62,7 +93,12 @@ impl HttpClient {
         let uri: Uri = url
             .parse()
             .map_err(|_| ClientError::BadUrl(url.to_owned()))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        let schemes: &[&str] = if cfg!(feature = "https") {
+            &["http", "https"]
+        } else {
+            &["http"]
+        };
+        if !uri.scheme_str().is_some_and(|s| schemes.contains(&s)) || uri.host().is_none() {
             return Err(ClientError::BadUrl(url.to_owned()));
         }
         let mut request = Request::builder().method(method).uri(uri);

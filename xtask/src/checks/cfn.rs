@@ -15,8 +15,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use localcloud::config::ServerlessConfig;
 use serde_json::Value;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
+use crate::lesson::package;
 use crate::lesson::step3::scenario::Scenario;
 use crate::{paths, tools};
 
@@ -51,7 +52,7 @@ functions:
     handler: bootstrap
     timeout: 10
     package:
-      artifact: ../../target/lambda/step2-worker/bootstrap.zip
+      artifact: ../../target/lambda/step2-worker/step2-worker.zip
     environment:
       JOBS_URL: !Ref Jobs
       JOBS_ARN: !GetAtt Jobs.Arn
@@ -179,49 +180,9 @@ fn sqs_grants(template: &Value) -> BTreeSet<(String, String)> {
 
 /// Packages one file and compares; returns what matched, and the template.
 fn check(sh: &Shell, modules: &Path, text: &str) -> Result<(String, Value)> {
-    let scratch = tempfile::tempdir()?;
-    let service_dir = scratch.path().join("lessons/service");
-    std::fs::create_dir_all(&service_dir)?;
-    let file = service_dir.join("serverless.yml");
-    std::fs::write(&file, text)?;
-    for bin in [
-        "step1-api",
-        "step2-producer",
-        "step2-worker",
-        "step3-producer",
-        "step3-worker",
-    ] {
-        let dir = scratch.path().join("target/lambda").join(bin);
-        std::fs::create_dir_all(&dir)?;
-        let zip = std::fs::File::create(dir.join("bootstrap.zip"))?;
-        let mut writer = zip::ZipWriter::new(zip);
-        writer.start_file(
-            "bootstrap",
-            zip::write::SimpleFileOptions::default().unix_permissions(0o755),
-        )?;
-        std::io::Write::write_all(&mut writer, b"#!/bin/sh\n")?;
-        writer.finish()?;
-    }
-    std::os::unix::fs::symlink(modules, scratch.path().join("node_modules"))?;
-    let out = scratch.path().join("out");
-    let osls = modules.join(".bin/osls");
-    let _dir = sh.push_dir(&service_dir);
-    let _telemetry = sh.push_env("SLS_TELEMETRY_DISABLED", "1");
-    let _notifications = sh.push_env("SLS_NOTIFICATIONS_MODE", "off");
-    let packaged = cmd!(sh, "{osls} package --package {out}")
-        .quiet()
-        .ignore_status()
-        .output()?;
-    if !packaged.status.success() {
-        bail!(
-            "osls package failed:\n{}{}",
-            String::from_utf8_lossy(&packaged.stdout),
-            String::from_utf8_lossy(&packaged.stderr)
-        );
-    }
-    let template: Value = serde_json::from_str(&std::fs::read_to_string(
-        out.join("cloudformation-template-update-stack.json"),
-    )?)?;
+    let (template, scratch) = package::with_stand_ins(sh, modules, text, None, None)?;
+    let file = scratch.path().join("lessons/service/serverless.yml");
+    distinct_artifacts(&template)?;
     let theirs = Reading::from_cloudformation(&template)?;
     let ours = Reading::from_localcloud(&ServerlessConfig::from_file(&file)?);
     if ours != theirs {
@@ -237,6 +198,29 @@ fn check(sh: &Shell, modules: &Path, text: &str) -> Result<(String, Value)> {
         ),
         template,
     ))
+}
+
+/// Every function's code must be its own S3 object: `osls` uploads each
+/// artifact as `<deploy dir>/<file name>`, so two artifacts with the same
+/// file name (say, two `bootstrap.zip`) would overwrite each other and both
+/// functions would run whichever was uploaded last.
+fn distinct_artifacts(template: &Value) -> Result<()> {
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for (id, r) in template["Resources"].as_object().into_iter().flatten() {
+        if r["Type"] != "AWS::Lambda::Function" {
+            continue;
+        }
+        let key = r["Properties"]["Code"]["S3Key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(other) = keys.insert(key.clone(), id.clone()) {
+            bail!(
+                "{other} and {id} share the artifact key {key}: give their zips different file names, or one overwrites the other in the deployment bucket"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// (function, queue).
@@ -439,5 +423,28 @@ impl Reading {
             }
         }
         Ok(reading)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_functions_sharing_one_artifact_key_are_refused() {
+        let function = |key: &str| {
+            serde_json::json!({"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": key}}})
+        };
+        let apart = serde_json::json!({"Resources": {
+            "A": function("serverless/s/dev/1/step2-producer.zip"),
+            "B": function("serverless/s/dev/1/step2-worker.zip"),
+        }});
+        assert!(distinct_artifacts(&apart).is_ok());
+        let shared = serde_json::json!({"Resources": {
+            "A": function("serverless/s/dev/1/bootstrap.zip"),
+            "B": function("serverless/s/dev/1/bootstrap.zip"),
+        }});
+        let e = distinct_artifacts(&shared).unwrap_err().to_string();
+        assert!(e.starts_with("A and B share the artifact key serverless/s/dev/1/bootstrap.zip"), "{e}");
     }
 }

@@ -1,9 +1,14 @@
 //! `cargo xtask lesson <step> build`: the lesson's Lambda functions as AWS
 //! runs them. `cargo lambda build --release --output-format zip` (pinned
 //! cargo-lambda, with zig as the cross-linker) leaves
-//! `target/lambda/<binary>/bootstrap.zip` for every function: exactly the
-//! artifacts the lesson's serverless.yml names. arm64 (Graviton, the
-//! lessons' `architecture`) by default, `--x86-64` for the other.
+//! `target/lambda/<binary>/bootstrap.zip` for every function, copied beside
+//! itself as `<binary>.zip`: the artifact the lesson's serverless.yml names.
+//! The copy has a reason: `osls` uploads every artifact to the deployment
+//! bucket as `<deploy dir>/<file name>` (upload-artifacts.js, and the
+//! `S3Key` of compile/functions.js), so two functions whose artifacts are
+//! both `bootstrap.zip` would share one S3 object and run the same code.
+//! arm64 (Graviton, the lessons' `architecture`) by default, `--x86-64` for
+//! the other.
 
 use std::process::ExitCode;
 
@@ -25,7 +30,7 @@ pub struct BuildArgs {
 }
 
 /// An architecture as cargo-lambda, rustc and ELF name it.
-struct Architecture {
+pub struct Architecture {
     flag: &'static str,
     rust_target: &'static str,
     /// ELF `e_machine`.
@@ -33,22 +38,47 @@ struct Architecture {
     name: &'static str,
 }
 
-const ARM64: Architecture = Architecture {
+pub const ARM64: Architecture = Architecture {
     flag: "--arm64",
     rust_target: "aarch64-unknown-linux-gnu",
     machine: 183,
     name: "arm64 (aarch64)",
 };
 
-const X86_64: Architecture = Architecture {
+pub const X86_64: Architecture = Architecture {
     flag: "--x86-64",
     rust_target: "x86_64-unknown-linux-gnu",
     machine: 62,
     name: "x86-64",
 };
 
+impl Architecture {
+    /// The one a serverless.yml declares (`provider.architecture`, or the
+    /// function's own), so that what `deploy` uploads is what Lambda runs.
+    pub fn of(declared: localcloud::config::Architecture) -> &'static Architecture {
+        match declared {
+            localcloud::config::Architecture::Arm64 => &ARM64,
+            localcloud::config::Architecture::X86_64 => &X86_64,
+        }
+    }
+}
+
 pub fn run(lesson: &Lesson, args: &BuildArgs) -> Result<ExitCode> {
-    let architecture = if args.x86_64 { X86_64 } else { ARM64 };
+    build(lesson, if args.x86_64 { &X86_64 } else { &ARM64 })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The command [`build`] runs (for `--dry-run`).
+pub fn command_line(lesson: &Lesson, architecture: &Architecture) -> String {
+    format!(
+        "cargo lambda build --release {} --output-format zip --package {}",
+        architecture.flag, lesson.package
+    )
+}
+
+/// `cargo lambda build` of the lesson's functions, each zip's bootstrap
+/// checked for the architecture, one line per artifact.
+pub fn build(lesson: &Lesson, architecture: &Architecture) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(paths::root());
     let venv = tools::lambda_venv(&sh)?;
@@ -84,6 +114,10 @@ pub fn run(lesson: &Lesson, args: &BuildArgs) -> Result<ExitCode> {
                 architecture.name
             );
         }
+        let named = zip.with_file_name(format!("{binary}.zip"));
+        std::fs::copy(&zip, &named)
+            .with_context(|| format!("copying {} to {}", zip.display(), named.display()))?;
+        let zip = named;
         let size = std::fs::metadata(&zip)?.len();
         println!(
             "{key}: {} ({}, {:.1} MB)",
@@ -92,7 +126,7 @@ pub fn run(lesson: &Lesson, args: &BuildArgs) -> Result<ExitCode> {
             size as f64 / 1_048_576.0
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The ELF machine of the `bootstrap` in a Lambda zip.

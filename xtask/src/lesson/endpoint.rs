@@ -1,7 +1,8 @@
 //! `invoke` and `loop`: the retrospective's curl and its shell loop, against
 //! the lesson's route. Where to send: `--url` (a stack's base URL, to which
 //! the lesson's route is added; a full route URL works too), else the
-//! lesson's running `up`, else the default `http://127.0.0.1:3000`.
+//! lesson's running `up`, else the default `http://127.0.0.1:3000`; with
+//! `--target aws`, the deployed stack's `HttpApiUrl` output.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use localcloud::client::{ClientError, HttpClient};
 
+use super::aws::{Deployed, TargetArgs};
 use super::stack::Lesson;
 use super::state;
 use crate::stats::LoadStats;
@@ -26,6 +28,8 @@ pub struct InvokeArgs {
     /// The stack's base URL (default: the lesson's running `up`).
     #[arg(long)]
     pub url: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Args)]
@@ -39,6 +43,8 @@ pub struct LoopArgs {
     /// The stack's base URL (default: the lesson's running `up`).
     #[arg(long)]
     pub url: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Where a URL came from, to say what to do when nothing answers there.
@@ -47,6 +53,8 @@ pub enum Source {
     Flag,
     RunningUp,
     Default,
+    /// The deployed stack's outputs (`--target aws`).
+    Aws,
 }
 
 /// The lesson's route at `base`: a base URL (no path, or `/`) gets the
@@ -61,6 +69,22 @@ pub fn route_url(base: &str, route: &str) -> String {
     } else {
         format!("{base}{route}")
     }
+}
+
+/// The URL to post to and where it came from, `--target aws` included.
+pub async fn resolve(
+    lesson: &Lesson,
+    url: Option<&str>,
+    target_args: &TargetArgs,
+) -> Result<(String, Source)> {
+    if target_args.is_aws()? {
+        if url.is_some() {
+            bail!("--url and --target aws both say where the API is: pass one");
+        }
+        let deployed = Deployed::find(lesson, target_args).await?;
+        return Ok((route_url(&deployed.http_url()?, lesson.route), Source::Aws));
+    }
+    Ok(target(lesson, url))
 }
 
 /// The URL to post to, and where it came from.
@@ -108,6 +132,9 @@ pub fn unreachable(lesson: &Lesson, url: &str, source: Source, flag: &str) -> St
         Source::Default => format!(
             "nothing listens at {url}: start the lesson with `cargo xtask lesson {name} up`, or pass {flag} with the address of a running stack"
         ),
+        Source::Aws => format!(
+            "nothing answers at {url}, the deployed stack's address: check your network, and `cargo xtask lesson {name} info`"
+        ),
     }
 }
 
@@ -149,7 +176,7 @@ pub async fn invoke(lesson: &Lesson, args: &InvokeArgs) -> Result<ExitCode> {
             "the body is not JSON ({e}); pass it in single quotes, e.g. '{{\"input\": 1}}', or add --raw to send it as is"
         );
     }
-    let (url, source) = target(lesson, args.url.as_deref());
+    let (url, source) = resolve(lesson, args.url.as_deref(), &args.target).await?;
     if source == Source::Default
         && let Some(other) = other_lesson_at(lesson, &url)
     {
@@ -170,7 +197,7 @@ pub async fn invoke(lesson: &Lesson, args: &InvokeArgs) -> Result<ExitCode> {
 
 /// The retrospective's `for i in ...; do curl ...; done`, with a progress bar.
 pub async fn run_loop(lesson: &Lesson, args: &LoopArgs) -> Result<ExitCode> {
-    let (url, source) = target(lesson, args.url.as_deref());
+    let (url, source) = resolve(lesson, args.url.as_deref(), &args.target).await?;
     if source == Source::Default
         && let Some(other) = other_lesson_at(lesson, &url)
     {

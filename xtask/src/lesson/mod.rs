@@ -6,6 +6,9 @@
 //!   other commands read to find it;
 //! - [`endpoint`]: `invoke` and `loop`, the retrospective's curl and shell loop;
 //! - [`build`]: `build`, the functions as AWS runs them (cargo-lambda);
+//! - [`package`], [`deploy`]: `package`, `deploy`, `remove`, `info`, `logs`
+//!   (osls and serverless-lift); [`aws`]: `--target aws`, the deployed
+//!   stack's outputs;
 //! - [`queue`]: `send`, `dlq show|redrive|purge`, `queue stats`, `visibility`
 //!   (lessons with a queue);
 //! - [`step1`], [`step2`], [`step3`]: each lesson's `run`, its scenario and report.
@@ -13,8 +16,11 @@
 //! Each lesson has its own subcommands, so `--help` offers only what the
 //! lesson can do (no queue commands on step 1).
 
+pub mod aws;
 pub mod build;
+pub mod deploy;
 pub mod endpoint;
+pub mod package;
 pub mod queue;
 pub mod stack;
 pub mod state;
@@ -69,6 +75,16 @@ pub enum Step1Action {
     Loop(endpoint::LoopArgs),
     /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
     Build(build::BuildArgs),
+    /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
+    Package(package::PackageArgs),
+    /// Deploy to AWS: check credentials, build, `osls deploy` (needs an AWS account).
+    Deploy(deploy::DeployArgs),
+    /// Delete the deployed stack (`osls remove`): what stops the costs.
+    Remove(deploy::DeployArgs),
+    /// The deployed stack: endpoint, functions, queues (`osls info`).
+    Info(deploy::InfoArgs),
+    /// A deployed function's CloudWatch logs (`osls logs`).
+    Logs(deploy::LogsArgs),
 }
 
 #[derive(Subcommand)]
@@ -92,6 +108,16 @@ pub enum Step2Action {
     Queue(queue::QueueCommand),
     /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
     Build(build::BuildArgs),
+    /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
+    Package(package::PackageArgs),
+    /// Deploy to AWS: check credentials, build, `osls deploy` (needs an AWS account).
+    Deploy(deploy::DeployArgs),
+    /// Delete the deployed stack (`osls remove`): what stops the costs.
+    Remove(deploy::DeployArgs),
+    /// The deployed stack: endpoint, functions, queues (`osls info`).
+    Info(deploy::InfoArgs),
+    /// A deployed function's CloudWatch logs (`osls logs`).
+    Logs(deploy::LogsArgs),
 }
 
 #[derive(Subcommand)]
@@ -113,6 +139,16 @@ pub enum Step3Action {
     Queue(queue::QueueCommand),
     /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
     Build(build::BuildArgs),
+    /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
+    Package(package::PackageArgs),
+    /// Deploy to AWS: check credentials, build, `osls deploy` (needs an AWS account).
+    Deploy(deploy::DeployArgs),
+    /// Delete the deployed stack (`osls remove`): what stops the costs.
+    Remove(deploy::DeployArgs),
+    /// The deployed stack: endpoint, functions, queues (`osls info`).
+    Info(deploy::InfoArgs),
+    /// A deployed function's CloudWatch logs (`osls logs`).
+    Logs(deploy::LogsArgs),
 }
 
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
@@ -129,6 +165,11 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step1Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step1Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step1Action::Build(args) => build::run(&lesson, &args),
+                Step1Action::Package(args) => package::run(&lesson, &args),
+                Step1Action::Deploy(args) => deploy::deploy(&lesson, &args),
+                Step1Action::Remove(args) => deploy::remove(&lesson, &args),
+                Step1Action::Info(args) => deploy::info(&lesson, &args),
+                Step1Action::Logs(args) => deploy::logs(&lesson, &args),
             }
         }
         LessonCommand::Step2 { action } => {
@@ -142,6 +183,11 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step2Action::Build(args) => build::run(&lesson, &args),
+                Step2Action::Package(args) => package::run(&lesson, &args),
+                Step2Action::Deploy(args) => deploy::deploy(&lesson, &args),
+                Step2Action::Remove(args) => deploy::remove(&lesson, &args),
+                Step2Action::Info(args) => deploy::info(&lesson, &args),
+                Step2Action::Logs(args) => deploy::logs(&lesson, &args),
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
@@ -156,6 +202,11 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step3Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step3Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step3Action::Build(args) => build::run(&lesson, &args),
+                Step3Action::Package(args) => package::run(&lesson, &args),
+                Step3Action::Deploy(args) => deploy::deploy(&lesson, &args),
+                Step3Action::Remove(args) => deploy::remove(&lesson, &args),
+                Step3Action::Info(args) => deploy::info(&lesson, &args),
+                Step3Action::Logs(args) => deploy::logs(&lesson, &args),
                 Step3Action::Visibility(args) => {
                     runtime.block_on(queue::visibility(&lesson, &args))
                 }

@@ -1,21 +1,22 @@
 //! The commands of lessons with a queue: `send`, `dlq show|redrive|purge`,
-//! `queue stats` and `visibility`, all plain SQS API calls (AWS JSON
-//! protocol) against the lesson's running `up`, or any SQS endpoint given
-//! with `--sqs-url`.
+//! `queue stats` and `visibility`, all SQS API calls made with the AWS SDK
+//! for Rust: against the lesson's running `up` (or any SQS endpoint given
+//! with `--sqs-url`), or with `--target aws` against the deployed stack's
+//! queues, with the user's own AWS configuration.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use clap::{Args, Subcommand};
-use localcloud::client::HttpClient;
 use localcloud::config::{ResolveContext, ServerlessConfig};
-use serde_json::{Value, json};
 
+use super::aws::{Deployed, TargetArgs, sdk_error};
 use super::endpoint::{Source, listens, unreachable};
 use super::stack::{Lesson, work_queue};
 use super::state;
-use crate::sqs_client::SqsClient;
 
 #[derive(Subcommand)]
 pub enum QueueCommand {
@@ -47,6 +48,8 @@ pub struct SqsAt {
     /// SQS endpoint (default: the lesson's running `up`, else http://127.0.0.1:9324).
     #[arg(long, global = true)]
     pub sqs_url: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Args)]
@@ -74,19 +77,35 @@ pub enum QueueAction {
     Stats,
 }
 
-/// The lesson's queue and DLQ at one SQS endpoint.
+/// The lesson's queue and DLQ, and an SQS client that reaches them.
 pub struct Queues {
-    client: SqsClient,
-    endpoint: String,
+    pub client: aws_sdk_sqs::Client,
+    /// The local endpoint (`None` on AWS), to say what to start when
+    /// nothing answers.
+    endpoint: Option<String>,
     source: Source,
     pub queue_url: String,
     pub dlq_url: String,
 }
 
 impl Queues {
-    /// Finds the lesson's queues: `--sqs-url`, else the running `up`, else
-    /// the default port.
-    pub fn find(lesson: &Lesson, at: &SqsAt) -> Result<Self> {
+    /// Finds the lesson's queues: `--target aws`, else `--sqs-url`, else the
+    /// running `up`, else the default port.
+    pub async fn find(lesson: &Lesson, at: &SqsAt) -> Result<Self> {
+        if at.target.is_aws()? {
+            if at.sqs_url.is_some() {
+                bail!("--sqs-url and --target aws both say where the queue is: pass one");
+            }
+            let deployed = Deployed::find(lesson, &at.target).await?;
+            let (queue_url, dlq_url) = deployed.queue_urls()?;
+            return Ok(Self {
+                client: aws_sdk_sqs::Client::new(&deployed.sdk),
+                endpoint: None,
+                source: Source::Aws,
+                queue_url,
+                dlq_url,
+            });
+        }
         let running = state::find(lesson.name);
         let (endpoint, source) = match (&at.sqs_url, &running) {
             (Some(url), _) => (url.trim_end_matches('/').to_owned(), Source::Flag),
@@ -99,6 +118,9 @@ impl Queues {
                 Source::Default,
             ),
         };
+        if endpoint.parse::<http::Uri>().is_err() || !endpoint.starts_with("http") {
+            bail!("--sqs-url {endpoint:?} is not a URL such as http://127.0.0.1:9324");
+        }
         let context = ResolveContext {
             sqs_endpoint_url: endpoint.clone(),
             ..Default::default()
@@ -118,50 +140,86 @@ impl Queues {
                 .unwrap_or_else(|| format!("{endpoint}/{}/{name}", context.account_id))
         };
         Ok(Self {
-            client: SqsClient::Tcp {
-                client: HttpClient::new(),
-                url: format!("{endpoint}/"),
-                region: config.provider.region.clone(),
-            },
+            client: local_client(&endpoint, &config.provider.region),
             queue_url: url_of(&queue.name),
             dlq_url: url_of(dlq),
-            endpoint,
+            endpoint: Some(endpoint),
             source,
         })
     }
 
-    /// One SQS call; "nothing listens" says what to start or pass.
-    pub async fn call(&self, lesson: &Lesson, operation: &str, body: Value) -> Result<Value> {
-        match self.client.call(operation, body).await {
+    /// An SQS call's answer; "nothing listens" says what to start or pass.
+    pub async fn answer<T, E, R>(
+        &self,
+        lesson: &Lesson,
+        operation: &str,
+        call: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match call.await {
             Ok(answer) => Ok(answer),
-            Err(e) if listens(&self.endpoint).await => Err(e),
-            Err(_) => bail!(unreachable(
-                lesson,
-                &self.endpoint,
-                self.source,
-                "--sqs-url"
-            )),
+            Err(e) => match &self.endpoint {
+                Some(endpoint)
+                    if matches!(e, SdkError::DispatchFailure(_)) && !listens(endpoint).await =>
+                {
+                    bail!(unreachable(lesson, endpoint, self.source, "--sqs-url"))
+                }
+                _ => bail!(sdk_error(operation, &e)),
+            },
         }
     }
 
     /// A queue's attributes (`All`).
-    pub async fn attributes(&self, lesson: &Lesson, url: &str) -> Result<Value> {
+    pub async fn attributes(
+        &self,
+        lesson: &Lesson,
+        url: &str,
+    ) -> Result<std::collections::HashMap<QueueAttributeName, String>> {
         let answer = self
-            .call(
+            .answer(
                 lesson,
                 "GetQueueAttributes",
-                json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+                self.client
+                    .get_queue_attributes()
+                    .queue_url(url)
+                    .attribute_names(QueueAttributeName::All)
+                    .send(),
             )
             .await?;
-        Ok(answer["Attributes"].clone())
+        Ok(answer.attributes.unwrap_or_default())
     }
+}
+
+/// An SDK client for localcloud's SQS at `endpoint`: fixed stand-in
+/// credentials (localcloud does not check signatures) and no retries, so
+/// that "nothing listens" is said at once.
+fn local_client(endpoint: &str, region: &str) -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "localcloud",
+            "localcloud",
+            None,
+            None,
+            "localcloud",
+        ))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
 }
 
 pub async fn run(lesson: &Lesson, command: QueueCommand) -> Result<ExitCode> {
     match command {
-        QueueCommand::Send { body, at } => send(lesson, &Queues::find(lesson, &at)?, &body).await,
+        QueueCommand::Send { body, at } => {
+            send(lesson, &Queues::find(lesson, &at).await?, &body).await
+        }
         QueueCommand::Dlq { action, at } => {
-            let queues = Queues::find(lesson, &at)?;
+            let queues = Queues::find(lesson, &at).await?;
             match action {
                 DlqAction::Show => dlq_show(lesson, &queues).await,
                 DlqAction::Redrive => dlq_redrive(lesson, &queues).await,
@@ -171,60 +229,75 @@ pub async fn run(lesson: &Lesson, command: QueueCommand) -> Result<ExitCode> {
         QueueCommand::Queue {
             action: QueueAction::Stats,
             at,
-        } => queue_stats(lesson, &Queues::find(lesson, &at)?).await,
+        } => queue_stats(lesson, &Queues::find(lesson, &at).await?).await,
     }
 }
 
 async fn send(lesson: &Lesson, queues: &Queues, body: &str) -> Result<ExitCode> {
     let answer = queues
-        .call(
+        .answer(
             lesson,
             "SendMessage",
-            json!({"QueueUrl": queues.queue_url, "MessageBody": body}),
+            queues
+                .client
+                .send_message()
+                .queue_url(&queues.queue_url)
+                .message_body(body)
+                .send(),
         )
         .await?;
     println!(
         "sent {} to {}",
-        answer["MessageId"].as_str().unwrap_or("?"),
+        answer.message_id().unwrap_or("?"),
         queues.queue_url
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn count(attributes: &Value, name: &str) -> u64 {
-    attributes[name]
-        .as_str()
+type Attributes = std::collections::HashMap<QueueAttributeName, String>;
+
+fn count(attributes: &Attributes, name: QueueAttributeName) -> u64 {
+    attributes
+        .get(&name)
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
 async fn dlq_show(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
     let answer = queues
-        .call(
+        .answer(
             lesson,
             "ReceiveMessage",
-            json!({"QueueUrl": queues.dlq_url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 0,
-                   "MessageSystemAttributeNames": ["All"]}),
+            queues
+                .client
+                .receive_message()
+                .queue_url(&queues.dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(0)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send(),
         )
         .await?;
     let max_receive_count = queues
         .attributes(lesson, &queues.queue_url)
         .await?
-        .get("RedrivePolicy")
-        .and_then(Value::as_str)
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .get(&QueueAttributeName::RedrivePolicy)
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         .and_then(|p| p["maxReceiveCount"].as_u64());
-    let messages = answer["Messages"].as_array().cloned().unwrap_or_default();
+    let messages = answer.messages();
     println!("{}", queues.dlq_url);
     if messages.is_empty() {
         println!("  the DLQ is empty");
         return Ok(ExitCode::SUCCESS);
     }
-    for m in &messages {
-        let attributes = &m["Attributes"];
-        let body: String = m["Body"].as_str().unwrap_or("").chars().take(80).collect();
-        let sent = attributes["SentTimestamp"]
-            .as_str()
+    for m in messages {
+        let attribute = |name: MessageSystemAttributeName| {
+            m.attributes()
+                .and_then(|a| a.get(&name))
+                .map(String::as_str)
+        };
+        let body: String = m.body().unwrap_or("").chars().take(80).collect();
+        let sent = attribute(MessageSystemAttributeName::SentTimestamp)
             .and_then(|t| t.parse::<i64>().ok())
             .and_then(chrono::DateTime::from_timestamp_millis)
             .map_or_else(
@@ -233,10 +306,8 @@ async fn dlq_show(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
             );
         println!(
             "  {}  receives {}  sent {sent}  body {body:?}",
-            m["MessageId"].as_str().unwrap_or("?"),
-            attributes["ApproximateReceiveCount"]
-                .as_str()
-                .unwrap_or("?"),
+            m.message_id().unwrap_or("?"),
+            attribute(MessageSystemAttributeName::ApproximateReceiveCount).unwrap_or("?"),
         );
     }
     if let Some(max) = max_receive_count {
@@ -249,17 +320,25 @@ async fn dlq_show(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
 
 async fn dlq_redrive(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
     let dlq = queues.attributes(lesson, &queues.dlq_url).await?;
-    let waiting = count(&dlq, "ApproximateNumberOfMessages");
+    let waiting = count(&dlq, QueueAttributeName::ApproximateNumberOfMessages);
     if waiting == 0 {
         println!("the DLQ is empty: nothing to redrive");
         return Ok(ExitCode::SUCCESS);
     }
-    let arn = dlq["QueueArn"]
-        .as_str()
+    let arn = dlq
+        .get(&QueueAttributeName::QueueArn)
         .context("GetQueueAttributes returned no QueueArn")?
-        .to_owned();
+        .clone();
     queues
-        .call(lesson, "StartMessageMoveTask", json!({"SourceArn": arn}))
+        .answer(
+            lesson,
+            "StartMessageMoveTask",
+            queues
+                .client
+                .start_message_move_task()
+                .source_arn(&arn)
+                .send(),
+        )
         .await?;
     let bar = indicatif::ProgressBar::new(waiting);
     bar.set_style(
@@ -271,20 +350,23 @@ async fn dlq_redrive(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60 + waiting / 100);
     let status = loop {
         let tasks = queues
-            .call(lesson, "ListMessageMoveTasks", json!({"SourceArn": arn}))
+            .answer(
+                lesson,
+                "ListMessageMoveTasks",
+                queues
+                    .client
+                    .list_message_move_tasks()
+                    .source_arn(&arn)
+                    .send(),
+            )
             .await?;
-        let task = &tasks["Results"][0];
+        let task = tasks.results().first();
         bar.set_length(
-            task["ApproximateNumberOfMessagesToMove"]
-                .as_u64()
-                .unwrap_or(waiting),
+            task.and_then(|t| t.approximate_number_of_messages_to_move())
+                .map_or(waiting, |n| n.max(0) as u64),
         );
-        bar.set_position(
-            task["ApproximateNumberOfMessagesMoved"]
-                .as_u64()
-                .unwrap_or(0),
-        );
-        let status = task["Status"].as_str().unwrap_or("?").to_owned();
+        bar.set_position(task.map_or(0, |t| t.approximate_number_of_messages_moved().max(0) as u64));
+        let status = task.and_then(|t| t.status()).unwrap_or("?").to_owned();
         if status != "RUNNING" || tokio::time::Instant::now() > deadline {
             break status;
         }
@@ -305,10 +387,14 @@ async fn dlq_redrive(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
 async fn dlq_purge(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
     let before = count(
         &queues.attributes(lesson, &queues.dlq_url).await?,
-        "ApproximateNumberOfMessages",
+        QueueAttributeName::ApproximateNumberOfMessages,
     );
     queues
-        .call(lesson, "PurgeQueue", json!({"QueueUrl": queues.dlq_url}))
+        .answer(
+            lesson,
+            "PurgeQueue",
+            queues.client.purge_queue().queue_url(&queues.dlq_url).send(),
+        )
         .await?;
     println!("purged {}: {before} message(s) deleted", queues.dlq_url);
     Ok(ExitCode::SUCCESS)
@@ -322,9 +408,9 @@ async fn queue_stats(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
         rows.push(format!(
             "| {} | {} | {} | {} |",
             url.rsplit('/').next().unwrap_or(url),
-            count(&a, "ApproximateNumberOfMessages"),
-            count(&a, "ApproximateNumberOfMessagesNotVisible"),
-            count(&a, "ApproximateNumberOfMessagesDelayed"),
+            count(&a, QueueAttributeName::ApproximateNumberOfMessages),
+            count(&a, QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            count(&a, QueueAttributeName::ApproximateNumberOfMessagesDelayed),
         ));
     }
     println!("| queue | visible | in flight | delayed |\n|---|---:|---:|---:|");
@@ -339,20 +425,26 @@ async fn queue_stats(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
 /// (L-DG "services-sqs-configure": at least six times the function timeout,
 /// plus MaximumBatchingWindowInSeconds).
 pub async fn visibility(lesson: &Lesson, args: &VisibilityArgs) -> Result<ExitCode> {
-    let queues = Queues::find(lesson, &args.at)?;
+    let queues = Queues::find(lesson, &args.at).await?;
     let before = queues.attributes(lesson, &queues.queue_url).await?;
     queues
-        .call(
+        .answer(
             lesson,
             "SetQueueAttributes",
-            json!({"QueueUrl": queues.queue_url,
-                   "Attributes": {"VisibilityTimeout": args.seconds.to_string()}}),
+            queues
+                .client
+                .set_queue_attributes()
+                .queue_url(&queues.queue_url)
+                .attributes(QueueAttributeName::VisibilityTimeout, args.seconds.to_string())
+                .send(),
         )
         .await?;
     println!(
         "VisibilityTimeout of {}: {} s -> {} s",
         queues.queue_url,
-        before["VisibilityTimeout"].as_str().unwrap_or("?"),
+        before
+            .get(&QueueAttributeName::VisibilityTimeout)
+            .map_or("?", String::as_str),
         args.seconds
     );
     let config = ServerlessConfig::from_file(lesson.serverless_yml())?;

@@ -1,6 +1,6 @@
 //! The producer's `bootstrap`: step 2's producer, unchanged (same contract,
 //! `POST /produce` with `{"input": <number>}`), built under step 3's name so
-//! that cargo-lambda packs it as target/lambda/step3-producer/bootstrap.zip.
+//! that `cargo xtask lesson step3 build` packs it as target/lambda/step3-producer/step3-producer.zip.
 
 use lambda_http::{Error, Request, run, service_fn};
 use step2_sqs::producer::Producer;
