@@ -6,7 +6,8 @@
 //! - `--target local` (the default) boots the lesson's stack on free ports
 //!   with optimised builds (this command re-runs itself from a release
 //!   build), or uses the lesson's running `up`; `--target <URL>` aims at any
-//!   server; `--target aws` needs the deployed stack (not built yet);
+//!   server; `--target aws` the deployed stack's `HttpApiUrl` (`--stage`,
+//!   `--region` as for the lesson commands);
 //! - for lessons with a queue, once k6 is done it waits (bounded) until the
 //!   queue drains and prints the pipeline's [`ledger`]: accepted,
 //!   processed, duplicates, dlq, queued, lost;
@@ -51,6 +52,12 @@ pub struct LoadtestArgs {
     /// users (step3 defaults to 2: its worker takes 15 s a job).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate: Option<u32>,
+    /// With --target aws: the stage it was deployed to (default: serverless.yml's, else dev).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// With --target aws: its region (default: serverless.yml's provider.region).
+    #[arg(long)]
+    pub region: Option<String>,
     /// Also write k6's HTML report beside the summary.
     #[arg(long)]
     pub report: bool,
@@ -121,10 +128,37 @@ pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
     let script = paths::root().join("k6").join(format!("{}.js", lesson.name));
     let runtime = tokio::runtime::Runtime::new()?;
     // Where to aim, checked before anything is installed or built.
+    if args.target != "aws" && (args.stage.is_some() || args.region.is_some()) {
+        bail!("--stage and --region name a deployed stack: add --target aws");
+    }
     match args.target.as_str() {
-        "aws" => bail!(
-            "--target aws needs the lesson deployed to AWS, which this workshop cannot do yet; pass the API's URL with --target https://..."
-        ),
+        "aws" => {
+            if args.visibility.is_some() {
+                bail!(
+                    "--visibility needs --target local; on AWS set it first with `cargo xtask lesson {} visibility <seconds> --target aws`",
+                    lesson.name
+                );
+            }
+            let target = crate::lesson::aws::TargetArgs {
+                target: crate::lesson::aws::Target::Aws,
+                stage: args.stage.clone(),
+                region: args.region.clone(),
+            };
+            let base = runtime.block_on(async {
+                crate::lesson::aws::Deployed::find(&lesson, &target)
+                    .await?
+                    .http_url()
+            })?;
+            let k6 = crate::tools::k6(&xshell::Shell::new()?)?;
+            let code = runtime.block_on(run_k6(&k6, &script, &args, &base, None))?;
+            if lesson.has_queue {
+                let name = lesson.name;
+                println!(
+                    "No ledger on AWS: what the worker did is in CloudWatch (`cargo xtask lesson {name} logs jobsWorker`), what waits in `cargo xtask lesson {name} queue stats --target aws`."
+                );
+            }
+            return Ok(code);
+        }
         "local" => {}
         url if url.starts_with("http://") || url.starts_with("https://") => {
             if !runtime.block_on(crate::lesson::endpoint::listens(url)) {
