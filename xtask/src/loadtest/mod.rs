@@ -184,14 +184,22 @@ pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
         );
         return runtime.block_on(run_k6(&k6, &script, &args, &running.http_url, None));
     }
-    if cfg!(debug_assertions) {
+    // Tests of the command itself (not of speed) may run it as built:
+    // XTASK_LOADTEST_AS_BUILT=1 keeps this binary and debug bootstraps.
+    let as_built = std::env::var_os("XTASK_LOADTEST_AS_BUILT").is_some();
+    if cfg!(debug_assertions) && !as_built {
         // Measure optimised code: the same command from a release build.
         drop(runtime);
         return reexec_release();
     }
+    let profile = if cfg!(debug_assertions) {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
     let k6 = crate::tools::k6(&xshell::Shell::new()?)?;
-    lesson.build(Profile::Release)?;
-    runtime.block_on(local(&lesson, &k6, &script, &args))
+    lesson.build(profile)?;
+    runtime.block_on(local(&lesson, &k6, &script, &args, profile))
 }
 
 /// Replaces this process with `cargo run --release -p xtask -- <the same
@@ -214,6 +222,7 @@ async fn local(
     k6: &Path,
     script: &Path,
     args: &LoadtestArgs,
+    profile: Profile,
 ) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let sqs = if lesson.has_queue {
@@ -230,7 +239,7 @@ async fn local(
         default_max_concurrency: if lesson.name == "step3" { 200 } else { 16 },
         ..Default::default()
     };
-    let stack = lesson.stack(settings, Profile::Release, sqs.clone())?;
+    let stack = lesson.stack(settings, profile, sqs.clone())?;
     let event_rx = stack.events().subscribe();
     let running = stack.serve(0, shutdown.clone()).await?;
     stack.start_event_sources(shutdown.clone()).await?;
