@@ -39,7 +39,7 @@ pub const NOT_REHEARSED: &[&str] = &[
     "`osls deploy` itself: the framework (AWS SDK for JavaScript v2) ignores AWS_ENDPOINT_URL; the rehearsal creates the packaged template with CloudFormation instead",
     "the HTTP API (AWS::ApiGatewayV2::*): moto's CloudFormation does not create it, so invoke, loop and loadtest --target aws need a real account",
     "running the functions: moto creates them, and on every send tries to run the worker, which needs Docker; without it the message goes back to the queue, so nothing processes the jobs",
-    "logs: CloudWatch Logs gets no function output without running functions",
+    "logs, and `lesson step3 run --real --target aws` which reads them: CloudWatch Logs gets no function output without running functions",
     "dlq redrive: moto's SQS has no StartMessageMoveTask",
 ];
 

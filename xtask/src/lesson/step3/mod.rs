@@ -9,6 +9,7 @@
 //! lesson's self-check.
 
 pub mod experiment;
+pub mod on_aws;
 pub mod report;
 pub mod scenario;
 pub mod timeline_svg;
@@ -46,6 +47,9 @@ pub struct RunArgs {
     /// Print one JSON document and nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+    /// With `--real --target aws`: fixed and short-visibility on the deployed stack.
+    #[command(flatten)]
+    pub target: super::aws::TargetArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,6 +85,9 @@ pub fn pictures_dir() -> PathBuf {
 
 /// Runs the chosen scenarios and reports; exit 0 only if all went by the rules.
 pub fn run(lesson: &Lesson, args: &RunArgs) -> Result<ExitCode> {
+    if args.target.is_aws()? {
+        return on_aws::run(lesson, args, &args.target);
+    }
     let mode = if args.real { Mode::Real } else { Mode::Virtual };
     // Every scenario's numbers are checked before anything runs.
     for scenario in args.scenario.scenarios() {
