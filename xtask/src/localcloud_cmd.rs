@@ -2,7 +2,8 @@
 //! on its own, no lesson needed. SQS always (port 9324 by default, like
 //! ElasticMQ); with `--config`, also the HTTP API and the functions of any
 //! Serverless v3 service. Function code comes from `package.artifact` (a zip
-//! or folder with `bootstrap`), or from `--bootstrap KEY=PATH`.
+//! or folder with `bootstrap`), or from `--bootstrap KEY=PATH`. Either way
+//! the live console ([`localcloud::console`]) serves beside SQS (port 9325).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use localcloud::config::{ResolveContext, ServerlessConfig};
+use localcloud::console::{self, Sources};
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::{Echo, Logs};
 use localcloud::server::CancellationToken;
@@ -36,6 +38,9 @@ enum LocalcloudCommand {
         /// Port of SQS.
         #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
         sqs_port: u16,
+        /// Port of the live console (a web page); 0 picks a free one.
+        #[arg(long, default_value_t = localcloud::console::DEFAULT_PORT)]
+        console_port: u16,
         /// The account id in queue URLs and ARNs.
         #[arg(long, default_value = "000000000000")]
         account_id: String,
@@ -58,6 +63,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
             config,
             port,
             sqs_port,
+            console_port,
             account_id,
             region,
             bootstraps,
@@ -89,6 +95,12 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 println!(
                     "  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
                 );
+                let sources = match &stack {
+                    Some(stack) => Sources::of_stack(stack),
+                    None => Sources::sqs_only(&sqs),
+                };
+                let console = console::serve(sources, console_port, shutdown.clone()).await?;
+                println!("Console: {}  (queues, in-flight countdowns, invocations, timeline; live)", console.url);
                 if let Some(stack) = &stack {
                     let running = stack.serve(port, shutdown.clone()).await?;
                     stack.start_event_sources(shutdown.clone()).await?;

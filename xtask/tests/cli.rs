@@ -71,7 +71,14 @@ fn localcloud_up_serves_a_python_bootstrap() {
     let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["localcloud", "up", "--config"])
         .arg(&config)
-        .args(["--port", &port.to_string(), "--sqs-port", "0"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--sqs-port",
+            "0",
+            "--console-port",
+            "0",
+        ])
         // A relative path, resolved against the directory the command runs in.
         .args(["--bootstrap", "hello=package/bootstrap"])
         .current_dir(dir.path())
@@ -106,6 +113,7 @@ fn localcloud_up_serves_a_python_bootstrap() {
         stdout.contains(&format!("POST - http://127.0.0.1:{port}/hello")),
         "{stdout}"
     );
+    assert!(stdout.contains("Console: http://127.0.0.1:"), "{stdout}");
     assert!(output.status.success());
 }
 
@@ -186,6 +194,10 @@ fn usual_mistakes_get_one_line_errors() {
         config.to_str().unwrap(),
         "--port",
         &port,
+        "--sqs-port",
+        "0",
+        "--console-port",
+        "0",
     ]);
     assert_eq!(
         stderr(&in_use).trim(),
@@ -254,7 +266,14 @@ fn localcloud_up_stopped_by_sigterm_leaves_no_unpacked_artifact_behind() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["localcloud", "up", "--config"])
         .arg(&config)
-        .args(["--port", &port.to_string(), "--sqs-port", "0"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--sqs-port",
+            "0",
+            "--console-port",
+            "0",
+        ])
         .env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -50,7 +50,7 @@ impl Drop for Up {
 
 #[test]
 fn the_step2_commands_find_an_up_on_other_ports() {
-    let (port, sqs_port) = (free_port(), free_port());
+    let (port, sqs_port, console_port) = (free_port(), free_port(), free_port());
     let up = Up(Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["lesson", "step2", "up"])
         // `cargo test --workspace` has built the lesson's binaries.
@@ -60,6 +60,8 @@ fn the_step2_commands_find_an_up_on_other_ports() {
             &port.to_string(),
             "--sqs-port",
             &sqs_port.to_string(),
+            "--console-port",
+            &console_port.to_string(),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -77,6 +79,12 @@ fn the_step2_commands_find_an_up_on_other_ports() {
     let state = std::fs::read_to_string(state_file()).unwrap();
     assert!(
         state.contains(&format!("http://127.0.0.1:{port}")),
+        "{state}"
+    );
+    assert!(
+        state.contains(&format!(
+            "\"console_url\": \"http://127.0.0.1:{console_port}/\""
+        )),
         "{state}"
     );
 

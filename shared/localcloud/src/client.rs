@@ -58,7 +58,11 @@ impl HttpClient {
             connector.enforce_http(false);
             hyper_rustls::HttpsConnectorBuilder::new()
                 .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-                .map(|b| b.https_or_http().enable_http1().wrap_connector(connector.clone()))
+                .map(|b| {
+                    b.https_or_http()
+                        .enable_http1()
+                        .wrap_connector(connector.clone())
+                })
                 .unwrap_or_else(|_| {
                     // No usable root certificates: plain http still works,
                     // and an https URL fails with a clear error.

@@ -12,6 +12,8 @@
 //! - [`clock`]: all time goes through tokio's clock, so tests can pause it.
 //! - [`events`]: what happens inside (sends, receives, deletes, DLQ moves,
 //!   invocations per execution environment), as a typed broadcast stream.
+//! - [`console`]: a live web page over those events: queues, in-flight
+//!   countdowns, invocations, the step-3 timeline, and a few actions.
 //!
 //! localcloud knows nothing about the lessons: it serves whatever a
 //! `serverless.yml` describes.
@@ -19,6 +21,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod esm;
 pub mod events;
 pub mod http_api;

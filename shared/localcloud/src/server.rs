@@ -1,5 +1,5 @@
 //! The one HTTP/1.1 accept loop every localcloud endpoint uses (HTTP API,
-//! the Lambda Runtime API of each execution environment, SQS).
+//! the Lambda Runtime API of each execution environment, SQS, the console).
 //!
 //! Servers bind 127.0.0.1 only: the emulator is for the machine it runs on.
 //! Shutdown is a named piece (a [`CancellationToken`]): cancelling it stops
@@ -35,11 +35,16 @@ pub async fn bind_loopback(port: u16) -> std::io::Result<TcpListener> {
     })
 }
 
-/// Serves HTTP/1.1 on `listener` until `shutdown` is cancelled.
-pub async fn serve<H, Fut>(listener: TcpListener, handler: H, shutdown: CancellationToken)
+/// Serves HTTP/1.1 on `listener` until `shutdown` is cancelled. Most
+/// endpoints answer with a [`Full`] body; the console's event stream with a
+/// body that ends when its client goes or `shutdown` comes.
+pub async fn serve<H, Fut, B>(listener: TcpListener, handler: H, shutdown: CancellationToken)
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     loop {
         let (stream, _) = tokio::select! {

@@ -2,9 +2,12 @@
 //! process mode (HTTP API -> producer process -> SQS -> event source mapping
 //! -> worker process), measured from `POST /produce` to the worker's log
 //! line; side by side with the same binaries and mapping whose queue is
-//! moto's server instead of localcloud's SQS.
+//! moto's server instead of localcloud's SQS, and with localcloud's live
+//! console serving and a page following its event stream (it must not
+//! slow the pipeline down).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +35,49 @@ struct Pipeline {
     url: String,
     logs: Logs,
     _mapping: Option<EventSourceMapping>,
+    /// With the console: what its page received (batches, bytes).
+    console: Option<Arc<ConsoleReader>>,
+}
+
+/// A page following the console's server-sent events, as a browser does.
+#[derive(Default)]
+struct ConsoleReader {
+    batches: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+/// Serves the stack's console and follows its event stream until `shutdown`.
+async fn follow_console(stack: &Stack, shutdown: &CancellationToken) -> Result<Arc<ConsoleReader>> {
+    let console = localcloud::console::serve(
+        localcloud::console::Sources::of_stack(stack),
+        0,
+        shutdown.clone(),
+    )
+    .await?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let request = http::Request::get(format!("{}api/events", console.url))
+        .body(http_body_util::Empty::new())?;
+    let mut body = client.request(request).await?.into_body();
+    let reader = Arc::new(ConsoleReader::default());
+    let counts = reader.clone();
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        loop {
+            let frame = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                frame = body.frame() => frame,
+            };
+            let Some(Ok(frame)) = frame else { return };
+            if let Ok(data) = frame.into_data() {
+                counts.bytes.fetch_add(data.len(), Ordering::Relaxed);
+                let batches = data.windows(12).filter(|w| w == b"event: batch").count();
+                counts.batches.fetch_add(batches, Ordering::Relaxed);
+            }
+        }
+    });
+    Ok(reader)
 }
 
 fn settings(logs: Logs, environments: usize, endpoint: Option<&str>) -> LambdaSettings {
@@ -52,6 +98,7 @@ async fn local_pipeline(
     lesson: &Lesson,
     environments: usize,
     shutdown: &CancellationToken,
+    with_console: bool,
 ) -> Result<Pipeline> {
     let sqs = crate::lesson::stack::serve_sqs(0, shutdown).await?;
     let logs = Logs::new(false);
@@ -61,12 +108,17 @@ async fn local_pipeline(
         Some(sqs),
     )?;
     let running = stack.serve(0, shutdown.clone()).await?;
+    let console = match with_console {
+        true => Some(follow_console(&stack, shutdown).await?),
+        false => None,
+    };
     stack.start_event_sources(shutdown.clone()).await?;
     Ok(Pipeline {
         url: format!("{}{}", running.http_url, lesson.route),
         stack,
         logs,
         _mapping: None,
+        console,
     })
 }
 
@@ -156,6 +208,7 @@ async fn moto_pipeline(
         stack,
         logs,
         _mapping: Some(mapping),
+        console: None,
     })
 }
 
@@ -261,12 +314,17 @@ pub async fn bench(
     println!("| queue | jobs/s (finished) | p50 | p99 | errors |");
     println!("|---|---:|---:|---:|---:|");
     let mut results = Vec::new();
-    for (name, moto_queue) in [("moto server", true), ("localcloud SQS", false)] {
+    let mut console_notes = String::new();
+    for (name, moto_queue, with_console) in [
+        ("moto server", true, false),
+        ("localcloud SQS", false, false),
+        ("localcloud SQS, console open", false, true),
+    ] {
         let pipeline_shutdown = shutdown.child_token();
         let pipeline = if moto_queue {
             moto_pipeline(lesson, environments, &moto_url, &pipeline_shutdown).await?
         } else {
-            local_pipeline(lesson, environments, &pipeline_shutdown).await?
+            local_pipeline(lesson, environments, &pipeline_shutdown, with_console).await?
         };
         measure(&pipeline, connections.min(4), Duration::from_secs(1)).await?;
         let (stats, finished) = measure(&pipeline, connections, duration).await?;
@@ -278,6 +336,13 @@ pub async fn bench(
             stats.errors
         );
         results.push((rate, stats.percentile(50.0).unwrap_or_default()));
+        if let Some(console) = &pipeline.console {
+            console_notes = format!(
+                "console open: a page followed its event stream throughout: {} batches, {:.1} MB",
+                console.batches.load(Ordering::Relaxed),
+                console.bytes.load(Ordering::Relaxed) as f64 / 1e6
+            );
+        }
         pipeline_shutdown.cancel();
         pipeline.stack.lambda.stop_all();
     }
@@ -293,6 +358,12 @@ pub async fn bench(
         },
         p50.as_secs_f64() * 1000.0,
         rate / results[0].0.max(1e-9)
+    );
+    let (open_rate, open_p50) = results[2];
+    println!(
+        "{console_notes}; jobs/s {:+.1}%, p50 {:+.1}% against the row without it (runs on a shared machine vary by a few %)",
+        (open_rate / rate.max(1e-9) - 1.0) * 100.0,
+        (open_p50.as_secs_f64() / p50.as_secs_f64().max(1e-9) - 1.0) * 100.0
     );
     shutdown.cancel();
     Ok(())

@@ -1,7 +1,7 @@
 //! Where a running `cargo xtask lesson <step> up` serves.
 //!
 //! `up` writes `target/xtask/up/<step>.json` (HTTP API base URL, routes, SQS
-//! endpoint, queue URLs, its process id) once it serves, and removes it when
+//! endpoint, queue URLs, the console's URL, its process id) once it serves, and removes it when
 //! it stops. The other commands of the lesson (`invoke`, `loop`, `send`,
 //! `queue stats`, `dlq ...`) read it, so they reach the stack wherever it
 //! was started (`up --port 3950 --sqs-port 9950`) without flags; explicit
@@ -30,6 +30,10 @@ pub struct RunningUp {
     pub sqs_url: Option<String>,
     /// Queue name -> URL.
     pub queues: BTreeMap<String, String>,
+    /// The live console, `http://127.0.0.1:9325/` (absent in files of
+    /// older `up`s).
+    #[serde(default)]
+    pub console_url: Option<String>,
 }
 
 fn path(lesson: &str) -> PathBuf {
@@ -108,6 +112,7 @@ mod tests {
                 "jobs".to_owned(),
                 "http://127.0.0.1:9950/000000000000/jobs".to_owned(),
             )]),
+            console_url: Some("http://127.0.0.1:9951/".into()),
         }
     }
 
@@ -122,6 +127,15 @@ mod tests {
         drop(guard);
         assert_eq!(find(lesson), None);
         assert!(!path(lesson).exists());
+    }
+
+    #[test]
+    fn a_file_without_a_console_url_still_reads() {
+        let mut running = sample("test-old", "http://127.0.0.1:1".into());
+        let mut json = serde_json::to_value(&running).unwrap();
+        json.as_object_mut().unwrap().remove("console_url");
+        running.console_url = None;
+        assert_eq!(serde_json::from_value::<RunningUp>(json).unwrap(), running);
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! `cargo xtask lesson <step> up`: boot the lesson's stack on 127.0.0.1 and
 //! serve it until Ctrl-C (or SIGTERM), printing its endpoints the way
-//! `serverless deploy` does. While it serves, a state file ([`super::state`])
-//! tells the lesson's other commands where it is.
+//! `serverless deploy` does, and the live console's URL
+//! ([`localcloud::console`]: queues, in-flight countdowns, invocations, the
+//! timeline). While it serves, a state file ([`super::state`]) tells the
+//! lesson's other commands where it is.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
+use localcloud::console::{self, Sources};
 use localcloud::lambda::logs::{Echo, Logs};
 use localcloud::server::CancellationToken;
 
@@ -25,6 +28,9 @@ pub struct UpArgs {
     /// Print every CloudWatch line (START, END, REPORT), not only the functions' own.
     #[arg(long)]
     pub verbose: bool,
+    /// Port of the live console (a web page) on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = localcloud::console::DEFAULT_PORT)]
+    pub console_port: u16,
 }
 
 #[derive(Args)]
@@ -48,6 +54,7 @@ pub fn run(
     if let Some(port) = sqs_port {
         port_is_free(port, "--sqs-port")?;
     }
+    port_is_free(args.console_port, "--console-port")?;
     let profile = if args.release {
         Profile::Release
     } else {
@@ -59,7 +66,19 @@ pub fn run(
     } else {
         Echo::Compact
     };
-    runtime.block_on(serve(lesson, args.port, sqs_port, profile, echo))
+    let ports = Ports {
+        http: args.port,
+        sqs: sqs_port,
+        console: args.console_port,
+    };
+    runtime.block_on(serve(lesson, ports, profile, echo))
+}
+
+/// Where `up` serves (0: a free port).
+struct Ports {
+    http: u16,
+    sqs: Option<u16>,
+    console: u16,
 }
 
 fn port_is_free(port: u16, flag: &str) -> Result<()> {
@@ -75,20 +94,17 @@ fn port_is_free(port: u16, flag: &str) -> Result<()> {
     }
 }
 
-async fn serve(
-    lesson: &Lesson,
-    port: u16,
-    sqs_port: Option<u16>,
-    profile: Profile,
-    echo: Echo,
-) -> Result<ExitCode> {
+async fn serve(lesson: &Lesson, ports: Ports, profile: Profile, echo: Echo) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
-    let sqs = match sqs_port {
+    let sqs = match ports.sqs {
         Some(port) => Some(serve_sqs(port, &shutdown).await?),
         None => None,
     };
     let stack = lesson.stack(with_logs(Logs::with_echo(echo)), profile, sqs.clone())?;
-    let running = stack.serve(port, shutdown.clone()).await?;
+    let running = stack.serve(ports.http, shutdown.clone()).await?;
+    // Before the event sources start: the console sees their first receive.
+    let console =
+        console::serve(Sources::of_stack(&stack), ports.console, shutdown.clone()).await?;
     announce_dlq_moves(&stack);
     stack.start_event_sources(shutdown.clone()).await?;
 
@@ -110,12 +126,17 @@ async fn serve(
             .collect(),
         sqs_url: sqs.as_ref().map(|s| s.endpoint_url()),
         queues,
+        console_url: Some(console.url.clone()),
     })?;
 
     println!("{}", stack.describe(&running.http_url));
     if let Some(sqs) = &sqs {
         println!("SQS endpoint: {}", sqs.endpoint_url());
     }
+    println!(
+        "Console: {}  (queues, in-flight countdowns, invocations, timeline; live)",
+        console.url
+    );
     let name = lesson.name;
     let mut hints = vec![
         format!(

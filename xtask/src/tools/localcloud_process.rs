@@ -22,6 +22,8 @@ impl LocalcloudProcess {
             .port();
         let child = Command::new(xtask_exe()?)
             .args(["localcloud", "up", "--sqs-port", &port.to_string()])
+            // Any free port: checks run beside a learner's console on 9325.
+            .args(["--console-port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()

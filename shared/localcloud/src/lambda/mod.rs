@@ -259,6 +259,34 @@ struct FunctionHost {
     idle_in_process: Mutex<Vec<u64>>,
     /// The id of the next new environment (1, 2, ...).
     next_environment: AtomicU64,
+    /// Most environments at once.
+    limit: usize,
+    /// Invocations started and not yet finished (for [`Lambda::snapshot`]).
+    running: Mutex<Vec<RunningInvocation>>,
+}
+
+/// A function's execution environments, now: what the live console shows
+/// after it missed events ([`Lambda::snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FunctionSnapshot {
+    /// The deployed name.
+    pub name: String,
+    pub timeout_ms: u64,
+    pub memory_size_mb: u32,
+    /// Most environments at once.
+    pub max_concurrency: usize,
+    /// Environments waiting, warm, for the next invocation.
+    pub warm_environments: Vec<u64>,
+    /// Invocations running now, oldest first.
+    pub running: Vec<RunningInvocation>,
+}
+
+/// An invocation that has started and not finished.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunningInvocation {
+    pub request_id: String,
+    pub environment: u64,
+    pub started_at_epoch_millis: i64,
 }
 
 impl FunctionHost {
@@ -307,6 +335,8 @@ impl Lambda {
             idle: Mutex::new(Vec::new()),
             idle_in_process: Mutex::new(Vec::new()),
             next_environment: AtomicU64::new(1),
+            limit,
+            running: Mutex::new(Vec::new()),
             spec,
         };
         self.inner
@@ -327,6 +357,51 @@ impl Lambda {
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
             .cloned()
+    }
+
+    /// Every function (by name) with its warm environments and running
+    /// invocations.
+    pub fn snapshot(&self) -> Vec<FunctionSnapshot> {
+        let mut hosts: Vec<_> = self
+            .inner
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        hosts.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        hosts
+            .iter()
+            .map(|host| {
+                let mut warm: Vec<u64> = host
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect();
+                warm.extend(
+                    host.idle_in_process
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter(),
+                );
+                warm.sort_unstable();
+                FunctionSnapshot {
+                    name: host.spec.name.clone(),
+                    timeout_ms: host.spec.timeout.as_millis() as u64,
+                    memory_size_mb: host.spec.memory_size_mb,
+                    max_concurrency: host.limit,
+                    warm_environments: warm,
+                    running: host
+                        .running
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone(),
+                }
+            })
+            .collect()
     }
 
     /// Stops every warm environment (their processes are killed): the next
@@ -382,6 +457,14 @@ impl Lambda {
         environment: u64,
         cold_start: bool,
     ) {
+        host.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(RunningInvocation {
+                request_id: request_id.to_owned(),
+                environment,
+                started_at_epoch_millis: self.inner.settings.clock.epoch_millis(),
+            });
         self.emit(EventKind::InvocationStarted {
             function: host.spec.name.clone(),
             request_id: request_id.to_owned(),
@@ -398,6 +481,10 @@ impl Lambda {
         outcome: &Outcome,
         duration: Duration,
     ) {
+        host.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r| r.request_id != request_id);
         self.emit(EventKind::InvocationFinished {
             function: host.spec.name.clone(),
             request_id: request_id.to_owned(),
@@ -764,5 +851,66 @@ fn init_failure_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
                 "RequestId: {request_id} Error: Runtime exited with error: {status}"
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_snapshot_shows_running_invocations_and_warm_environments() {
+        let lambda = Lambda::new(LambdaSettings {
+            clock: Clock::starting_at(1_767_225_600_000),
+            ..LambdaSettings::default()
+        });
+        let handler = |_: Bytes, _: InvokeContext| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Ok::<_, HandlerError>(Bytes::from_static(b"ok"))
+        };
+        lambda.add_function(FunctionSpec {
+            name: "slow".into(),
+            handler: "bootstrap".into(),
+            timeout: Duration::from_secs(3),
+            memory_size_mb: 128,
+            environment: BTreeMap::new(),
+            max_concurrency: Some(2),
+            code: Code::InProcess(Arc::new(handler)),
+        });
+        let first = tokio::spawn({
+            let lambda = lambda.clone();
+            async move { lambda.invoke("slow", Bytes::new()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let second = tokio::spawn({
+            let lambda = lambda.clone();
+            async move { lambda.invoke("slow", Bytes::new()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let snapshot = lambda.snapshot();
+        assert_eq!(snapshot.len(), 1);
+        let slow = &snapshot[0];
+        assert_eq!(
+            (slow.name.as_str(), slow.timeout_ms, slow.max_concurrency),
+            ("slow", 3_000, 2)
+        );
+        assert!(slow.warm_environments.is_empty());
+        let running: Vec<(u64, i64)> = slow
+            .running
+            .iter()
+            .map(|r| (r.environment, r.started_at_epoch_millis))
+            .collect();
+        assert_eq!(
+            running,
+            [(1, 1_767_225_600_000), (2, 1_767_225_600_500)],
+            "oldest first, each in its own environment"
+        );
+
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        let slow = &lambda.snapshot()[0];
+        assert!(slow.running.is_empty());
+        assert_eq!(slow.warm_environments, [1, 2]);
     }
 }

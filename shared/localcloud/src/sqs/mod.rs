@@ -9,7 +9,9 @@
 //! - [`attributes`], [`message`]: every limit and validation, MD5s;
 //! - [`ops`]: one file per family of operations;
 //! - [`protocol`], [`error`]: the AWS JSON 1.0 protocol and AWS's errors;
-//! - [`service`]: a `tower::Service`, over TCP or in memory for the AWS SDK.
+//! - [`service`]: a `tower::Service`, over TCP or in memory for the AWS SDK;
+//! - [`snapshot`]: every queue at one instant, in-flight messages included
+//!   (for the live console).
 //!
 //! Time comes only from tokio's clock (through [`Clock`]), so a test can
 //! pause it and play minutes of visibility timeouts in microseconds.
@@ -26,6 +28,7 @@ pub mod ops;
 pub mod protocol;
 pub mod queue;
 pub mod service;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,6 +40,7 @@ use crate::events::Events;
 pub use error::{ErrorCode, SqsError, SqsResult};
 pub use queue::Counts;
 pub use service::{InMemoryHttpClient, SqsService, serve};
+pub use snapshot::{InFlightMessage, QueueSnapshot, SqsSnapshot};
 
 /// The default port of `cargo xtask localcloud up` (ElasticMQ's, which
 /// tools already know).

@@ -443,6 +443,20 @@ impl Queue {
         self.messages.get(&seq)
     }
 
+    /// Up to `limit` in-flight messages with the instant each becomes
+    /// visible again, soonest first (read off the ordered `hidden` set, so
+    /// a look costs O(limit), not O(queue)).
+    pub fn in_flight_messages(&self, limit: usize) -> Vec<(&StoredMessage, Instant)> {
+        self.hidden
+            .iter()
+            .filter_map(|(until, seq)| {
+                let message = self.messages.get(seq)?;
+                matches!(message.state, State::InFlight { .. }).then_some((message, *until))
+            })
+            .take(limit)
+            .collect()
+    }
+
     /// Visible messages, oldest first (for a move task).
     pub fn visible_seqs(&self) -> Vec<u64> {
         self.visible.iter().copied().collect()
@@ -487,6 +501,30 @@ mod tests {
         // The handle is still the most recent: it deletes.
         assert!(q.delete(handle));
         assert_eq!(q.counts(), Counts::default());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_messages_come_soonest_first_without_the_delayed_ones() {
+        let now = Instant::now();
+        let mut q = Queue::new("q".into(), "arn".into(), QueueSettings::default(), 0);
+        let late = q.push(message(now), Duration::ZERO, now);
+        let soon = q.push(message(now), Duration::ZERO, now);
+        q.push(message(now), Duration::from_secs(5), now);
+        q.receive(late, Duration::from_secs(30), now, 0, 1).unwrap();
+        q.receive(soon, Duration::from_secs(10), now, 0, 2).unwrap();
+        let listed: Vec<(u32, Instant)> = q
+            .in_flight_messages(10)
+            .into_iter()
+            .map(|(m, until)| (m.receive_count, until))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (1, now + Duration::from_secs(10)),
+                (1, now + Duration::from_secs(30))
+            ]
+        );
+        assert_eq!(q.in_flight_messages(1).len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
