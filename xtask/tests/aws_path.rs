@@ -37,7 +37,14 @@ fn deploy_without_credentials_says_how_in_one_line_and_builds_nothing() {
         &["lesson", "step3", "info"],
         &["lesson", "step2", "logs", "producer"],
         &["lesson", "step2", "queue", "stats", "--target", "aws"],
-        &["lesson", "step2", "invoke", r#"{"input": 1}"#, "--target", "aws"],
+        &[
+            "lesson",
+            "step2",
+            "invoke",
+            r#"{"input": 1}"#,
+            "--target",
+            "aws",
+        ],
     ] {
         let (output, took) = xtask_without_aws(args);
         let stderr = text(&output.stderr);

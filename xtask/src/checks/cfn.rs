@@ -432,9 +432,7 @@ mod tests {
 
     #[test]
     fn two_functions_sharing_one_artifact_key_are_refused() {
-        let function = |key: &str| {
-            serde_json::json!({"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": key}}})
-        };
+        let function = |key: &str| serde_json::json!({"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": key}}});
         let apart = serde_json::json!({"Resources": {
             "A": function("serverless/s/dev/1/step2-producer.zip"),
             "B": function("serverless/s/dev/1/step2-worker.zip"),
@@ -445,6 +443,9 @@ mod tests {
             "B": function("serverless/s/dev/1/bootstrap.zip"),
         }});
         let e = distinct_artifacts(&shared).unwrap_err().to_string();
-        assert!(e.starts_with("A and B share the artifact key serverless/s/dev/1/bootstrap.zip"), "{e}");
+        assert!(
+            e.starts_with("A and B share the artifact key serverless/s/dev/1/bootstrap.zip"),
+            "{e}"
+        );
     }
 }

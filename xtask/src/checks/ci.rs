@@ -30,7 +30,9 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     cmd!(sh, "cargo test --workspace").run()?;
     step("serverless.yml: localcloud's reading against `osls package` (CloudFormation)");
     super::cfn::run(super::cfn::CfnCheckArgs {})?;
-    step("the AWS path without AWS: each lesson's stack created in moto, then `--target aws` commands");
+    step(
+        "the AWS path without AWS: each lesson's stack created in moto, then `--target aws` commands",
+    );
     super::rehearsal::run(super::rehearsal::RehearsalArgs {})?;
     step("SQS with boto3 and the AWS CLI, against `localcloud up` over TCP");
     super::sqs_clients::run_client_checks(&sh)?;

@@ -58,14 +58,13 @@ pub fn run(_args: RehearsalArgs) -> Result<ExitCode> {
     let mut failed = 0;
     for id in [LessonId::Step1, LessonId::Step2, LessonId::Step3] {
         let lesson = id.lesson();
-        let outcome = deploy(&runtime, &sh, &modules, &endpoint, &lesson)
-            .and_then(|stack| {
-                println!(
-                    "ok    {}: {stack} CREATE_COMPLETE in moto, with its HttpApiUrl output",
-                    lesson.name
-                );
-                commands(&lesson, &endpoint)
-            });
+        let outcome = deploy(&runtime, &sh, &modules, &endpoint, &lesson).and_then(|stack| {
+            println!(
+                "ok    {}: {stack} CREATE_COMPLETE in moto, with its HttpApiUrl output",
+                lesson.name
+            );
+            commands(&lesson, &endpoint)
+        });
         match outcome {
             Ok(lines) => {
                 for line in lines {
@@ -95,7 +94,11 @@ async fn moto_config(endpoint: &str, region: &str) -> SdkConfig {
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-            "testing", "testing", None, None, "rehearsal",
+            "testing",
+            "testing",
+            None,
+            None,
+            "rehearsal",
         ))
         .load()
         .await
@@ -145,7 +148,9 @@ fn deploy(
             s3.put_object()
                 .bucket(BUCKET)
                 .key(key)
-                .body(aws_sdk_s3::primitives::ByteStream::from(std::fs::read(file)?))
+                .body(aws_sdk_s3::primitives::ByteStream::from(std::fs::read(
+                    file,
+                )?))
                 .send()
                 .await
                 .map_err(|e| anyhow::anyhow!(sdk_error("PutObject", &e)))?;
@@ -271,7 +276,11 @@ fn commands(lesson: &Lesson, endpoint: &str) -> Result<Vec<String>> {
     }
     let queue = format!("tutorial-step-{}-{STAGE}-jobs", &name[4..]);
     let stats = run(&["queue", "stats"])?;
-    done.push(expect("queue stats", &stats, &format!("| {queue} | 0 | 0 | 0 |"))?);
+    done.push(expect(
+        "queue stats",
+        &stats,
+        &format!("| {queue} | 0 | 0 | 0 |"),
+    )?);
     let sent = run(&["send", "rehearsal job"])?;
     done.push(expect("send", &sent, &format!("/{queue}"))?);
     let stats = run(&["queue", "stats"])?;

@@ -111,9 +111,7 @@ fn check_region(region: &str) -> Result<()> {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
     if !ok {
         bail!("--region {region:?} is not an AWS region name (e.g. ap-northeast-2, us-east-1)");
@@ -194,10 +192,9 @@ impl Deployed {
                     anyhow::anyhow!(sdk_error("DescribeStacks", &e))
                 }
             })?;
-        let stack = answer
-            .stacks()
-            .first()
-            .with_context(|| format!("DescribeStacks returned no stack {}", placement.stack_name))?;
+        let stack = answer.stacks().first().with_context(|| {
+            format!("DescribeStacks returned no stack {}", placement.stack_name)
+        })?;
         let status = stack
             .stack_status()
             .map(|s| s.as_str().to_owned())
@@ -276,10 +273,22 @@ mod tests {
             let e = check_stage(bad).unwrap_err().to_string();
             assert!(e.contains("letters, digits and hyphens"), "{bad}: {e}");
         }
-        for good in ["ap-northeast-2", "us-east-1", "us-gov-west-1", "eu-central-2"] {
+        for good in [
+            "ap-northeast-2",
+            "us-east-1",
+            "us-gov-west-1",
+            "eu-central-2",
+        ] {
             assert!(check_region(good).is_ok(), "{good}");
         }
-        for bad in ["", "seoul", "ap-northeast", "AP-NORTHEAST-2", "ap--2", "us-east-1a"] {
+        for bad in [
+            "",
+            "seoul",
+            "ap-northeast",
+            "AP-NORTHEAST-2",
+            "ap--2",
+            "us-east-1a",
+        ] {
             let e = check_region(bad).unwrap_err().to_string();
             assert!(e.contains("is not an AWS region name"), "{bad}: {e}");
         }
@@ -294,7 +303,10 @@ mod tests {
         let other = Placement::of(&lesson, Some("prod"), Some("us-east-1")).unwrap();
         assert_eq!(other.stack_name, "tutorial-step-2-prod");
         assert_eq!(other.region, "us-east-1");
-        assert_eq!(work_queue(&other.config).unwrap().name, "tutorial-step-2-prod-jobs");
+        assert_eq!(
+            work_queue(&other.config).unwrap().name,
+            "tutorial-step-2-prod-jobs"
+        );
     }
 
     #[test]

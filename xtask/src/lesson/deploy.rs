@@ -206,12 +206,15 @@ fn run_osls(
     sh.change_dir(paths::root().join(lesson.dir));
     let stage = &placement.stage;
     let region = &placement.region;
-    let mut command = cmd!(sh, "{osls} {verb} --stage {stage} --region {region} {extra...}")
-        .env("SLS_TELEMETRY_DISABLED", "1")
-        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE");
+    let mut command = cmd!(
+        sh,
+        "{osls} {verb} --stage {stage} --region {region} {extra...}"
+    )
+    .env("SLS_TELEMETRY_DISABLED", "1")
+    .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+    .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+    .env_remove("AWS_PROFILE")
+    .env_remove("AWS_DEFAULT_PROFILE");
     command = match credentials.session_token() {
         Some(token) => command.env("AWS_SESSION_TOKEN", token),
         None => command.env_remove("AWS_SESSION_TOKEN"),

@@ -96,9 +96,9 @@ pub fn osls_package(
         placement.extend(["--region", region]);
     }
     let packaged = cmd!(sh, "{osls} package --package {out} {placement...}")
-    .quiet()
-    .ignore_status()
-    .output()?;
+        .quiet()
+        .ignore_status()
+        .output()?;
     if !packaged.status.success() {
         bail!(
             "osls package failed:\n{}{}",
@@ -232,9 +232,11 @@ mod tests {
         for id in [LessonId::Step1, LessonId::Step2, LessonId::Step3] {
             let lesson = id.lesson();
             let text = std::fs::read_to_string(lesson.serverless_yml()).unwrap();
-            let (template, _scratch) =
-                with_stand_ins(&sh, &modules, &text, None, None).unwrap();
-            insta::assert_json_snapshot!(format!("{}-cloudformation", lesson.name), redact(&template));
+            let (template, _scratch) = with_stand_ins(&sh, &modules, &text, None, None).unwrap();
+            insta::assert_json_snapshot!(
+                format!("{}-cloudformation", lesson.name),
+                redact(&template)
+            );
         }
     }
 }

@@ -365,7 +365,9 @@ async fn dlq_redrive(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
             task.and_then(|t| t.approximate_number_of_messages_to_move())
                 .map_or(waiting, |n| n.max(0) as u64),
         );
-        bar.set_position(task.map_or(0, |t| t.approximate_number_of_messages_moved().max(0) as u64));
+        bar.set_position(task.map_or(0, |t| {
+            t.approximate_number_of_messages_moved().max(0) as u64
+        }));
         let status = task.and_then(|t| t.status()).unwrap_or("?").to_owned();
         if status != "RUNNING" || tokio::time::Instant::now() > deadline {
             break status;
@@ -393,7 +395,11 @@ async fn dlq_purge(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
         .answer(
             lesson,
             "PurgeQueue",
-            queues.client.purge_queue().queue_url(&queues.dlq_url).send(),
+            queues
+                .client
+                .purge_queue()
+                .queue_url(&queues.dlq_url)
+                .send(),
         )
         .await?;
     println!("purged {}: {before} message(s) deleted", queues.dlq_url);
@@ -409,7 +415,10 @@ async fn queue_stats(lesson: &Lesson, queues: &Queues) -> Result<ExitCode> {
             "| {} | {} | {} | {} |",
             url.rsplit('/').next().unwrap_or(url),
             count(&a, QueueAttributeName::ApproximateNumberOfMessages),
-            count(&a, QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            count(
+                &a,
+                QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+            ),
             count(&a, QueueAttributeName::ApproximateNumberOfMessagesDelayed),
         ));
     }
@@ -435,7 +444,10 @@ pub async fn visibility(lesson: &Lesson, args: &VisibilityArgs) -> Result<ExitCo
                 .client
                 .set_queue_attributes()
                 .queue_url(&queues.queue_url)
-                .attributes(QueueAttributeName::VisibilityTimeout, args.seconds.to_string())
+                .attributes(
+                    QueueAttributeName::VisibilityTimeout,
+                    args.seconds.to_string(),
+                )
                 .send(),
         )
         .await?;

@@ -103,7 +103,8 @@ pub fn run(lesson: &Lesson, args: &RunArgs, target: &TargetArgs) -> Result<ExitC
                 deployed.stack_name,
                 bound(&setting).as_secs()
             );
-            let observed = play(lesson, &deployed, &placement, scenario, &setting, args.jobs).await?;
+            let observed =
+                play(lesson, &deployed, &placement, scenario, &setting, args.jobs).await?;
             println!("{}", render(scenario, &setting, &observed));
             all_right &= observed.iter().all(|o| o.fate == o.expected);
         }
@@ -118,7 +119,9 @@ pub fn run(lesson: &Lesson, args: &RunArgs, target: &TargetArgs) -> Result<ExitC
 /// How long a run may take: every receive the rules allow, a timeout, and
 /// a margin for the event source mapping's polling and scaling.
 fn bound(setting: &Setting) -> Duration {
-    let per_receive = setting.visibility_seconds.max(setting.function_timeout_seconds);
+    let per_receive = setting
+        .visibility_seconds
+        .max(setting.function_timeout_seconds);
     Duration::from_secs(
         u64::from(setting.max_receive_count + 1) * u64::from(per_receive)
             + u64::from(setting.function_timeout_seconds)
@@ -203,7 +206,14 @@ async fn play(
             tokio::time::sleep(Duration::from_secs(2)).await;
             left_in_queue = queue_holds_any(&sqs, &queue_url).await?;
         }
-        Ok(observe(&sent, &commits, &in_dlq, left_in_queue, t0, expected))
+        Ok(observe(
+            &sent,
+            &commits,
+            &in_dlq,
+            left_in_queue,
+            t0,
+            expected,
+        ))
     }
     .await;
     if scenario.lowers_visibility() {
@@ -456,9 +466,18 @@ mod tests {
         assert_eq!(observed[1].fate.final_place, Final::Deleted);
         assert_ne!(observed[1].fate, observed[1].expected);
         let table = render(Scenario::ShortVisibility, &setting(10), &observed);
-        assert!(table.contains("| 1 | a | 15.1 s: 1, 25.3 s: 2, 35.2 s: 3 | dlq | yes |"), "{table}");
-        assert!(table.contains("| 2 | b | 15.0 s: 1 | deleted | NO: expected 3 commit(s), dlq |"), "{table}");
-        assert!(table.ends_with("2 jobs, 4 commits (2 duplicates), 1 in the DLQ"), "{table}");
+        assert!(
+            table.contains("| 1 | a | 15.1 s: 1, 25.3 s: 2, 35.2 s: 3 | dlq | yes |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| 2 | b | 15.0 s: 1 | deleted | NO: expected 3 commit(s), dlq |"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("2 jobs, 4 commits (2 duplicates), 1 in the DLQ"),
+            "{table}"
+        );
         // A job still queued is said to be there, not deleted.
         let queued = observe(&sent, &HashMap::new(), &BTreeSet::new(), true, t0, expected);
         assert_eq!(queued[1].fate.final_place, Final::Queue);
@@ -471,7 +490,12 @@ mod tests {
             vec![Scenario::Fixed, Scenario::ShortVisibility]
         );
         for other in [ScenarioChoice::AsWritten, ScenarioChoice::Heartbeat] {
-            assert!(scenarios(other).unwrap_err().to_string().contains("another deployment"));
+            assert!(
+                scenarios(other)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("another deployment")
+            );
         }
         // Every receive the rules allow, a timeout, and a minute of margin.
         assert_eq!(bound(&setting(10)), Duration::from_secs(4 * 20 + 20 + 60));
