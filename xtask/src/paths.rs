@@ -15,3 +15,22 @@ pub fn target_dir() -> PathBuf {
         None => root().join("target"),
     }
 }
+
+/// This program, to run it again as a child. `cargo xtask ci` runs
+/// `cargo test`, which may rebuild `target/debug/xtask` under the running
+/// process: Linux then names the running file `<path> (deleted)`, and the
+/// new build at `<path>` is the one to start.
+pub fn this_exe() -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    if exe.exists() {
+        return Ok(exe);
+    }
+    let text = exe.to_string_lossy();
+    match text.strip_suffix(" (deleted)") {
+        Some(path) if std::path::Path::new(path).exists() => Ok(PathBuf::from(path)),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} is gone: build xtask again", exe.display()),
+        )),
+    }
+}

@@ -245,7 +245,7 @@ fn commands(lesson: &Lesson, endpoint: &str) -> Result<Vec<String>> {
         let mut all = vec!["lesson", name];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--target", "aws", "--stage", STAGE]);
-        let output = std::process::Command::new(std::env::current_exe()?)
+        let output = std::process::Command::new(crate::paths::this_exe()?)
             .args(&all)
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")

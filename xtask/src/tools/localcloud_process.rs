@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::wait_for_port;
 
@@ -20,7 +20,7 @@ impl LocalcloudProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(xtask_exe()?)
+        let child = Command::new(crate::paths::this_exe()?)
             .args(["localcloud", "up", "--sqs-port", &port.to_string()])
             // Any free port: checks run beside a learner's console on 9325.
             .args(["--console-port", "0"])
@@ -43,22 +43,5 @@ impl Drop for LocalcloudProcess {
             .args(["-INT", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-    }
-}
-
-/// This xtask binary. `cargo xtask ci` runs `cargo test`, which rebuilds
-/// the binary under the running process: Linux then reports the old file as
-/// `... (deleted)`, and the new file at the same path is the one to start.
-fn xtask_exe() -> Result<std::path::PathBuf> {
-    let exe = std::env::current_exe()?;
-    if exe.exists() {
-        return Ok(exe);
-    }
-    let text = exe.to_string_lossy();
-    let rebuilt = std::path::PathBuf::from(text.trim_end_matches(" (deleted)"));
-    if rebuilt.exists() {
-        Ok(rebuilt)
-    } else {
-        bail!("cannot find the xtask binary ({})", exe.display())
     }
 }
