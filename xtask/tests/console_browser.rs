@@ -560,6 +560,14 @@ async fn step3(client: &Client, processes: &mut Processes, logs: &Path) {
     })
     .await
     .unwrap();
+    wait_until(
+        client,
+        "the visibility form follows the change the CLI made",
+        "const f = document.querySelector('#visibility-form');
+         return f.queue.value.endsWith('-jobs') && f.seconds.value === '6'",
+        Duration::from_secs(5),
+    )
+    .await;
     let countdown = wait_until(
         client,
         "the message in flight, with its countdown",

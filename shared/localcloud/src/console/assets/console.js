@@ -130,6 +130,12 @@ function applyEvent(e) {
       if (e.attributes && e.attributes.VisibilityTimeout !== undefined) {
         state.visibilityChanges.push({ at, queue: e.queue, seconds: e.attributes.VisibilityTimeout });
         if (state.visibilityChanges.length > 100) state.visibilityChanges.shift();
+        // The form follows the live value (set here or by the CLI), unless
+        // the learner is typing in it.
+        const form = $('#visibility-form');
+        if (form && form.queue.value === e.queue && document.activeElement !== form.seconds) {
+          form.seconds.value = String(e.attributes.VisibilityTimeout);
+        }
       }
       break;
     case 'queue_purged':
