@@ -84,3 +84,73 @@ fn every_documented_command_parses() {
     }
     assert!(checked > 20, "only {checked} commands found in the docs");
 }
+
+/// Each package -> the feature sets `cargo tree` shows for it when cargo
+/// builds `selection` (a package can appear twice: for the target and for
+/// build scripts and derive macros).
+fn features_of(selection: &[&str]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let output = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .current_dir(crate::paths::root())
+        .args([
+            "tree", "--locked", "--prefix", "none", "--format", "{p} {f}",
+        ])
+        .args(selection)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo tree {selection:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut found = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let line = line.replace(" (*)", "").replace(" (proc-macro)", "");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() < 2 {
+            continue;
+        }
+        // `name vX.Y.Z [(path)] [features]`
+        let features = words[2..]
+            .iter()
+            .rfind(|w| !w.starts_with('('))
+            .unwrap_or(&"")
+            .to_string();
+        let sets = found
+            .entry(format!("{} {}", words[0], words[1]))
+            .or_default();
+        if !sets.contains(&features) {
+            sets.push(features);
+            sets.sort();
+        }
+    }
+    found
+}
+
+/// `cargo xtask` builds xtask alone, a lesson's functions with it, and an
+/// AWS command xtask-aws; `cargo xtask ci` then builds every test. Each
+/// dependency must get the same features in all of them, or cargo builds it
+/// again (and everything above it): `shared/workspace-hack` turns them on.
+#[test]
+fn one_build_per_dependency() {
+    let workspace = features_of(&["--workspace", "--edges", "normal,build,dev"]);
+    let mut missing = Vec::new();
+    for selection in [
+        &["--package", "xtask"][..],
+        &["--package", "xtask", "--package", "step3-dlq-visibility"],
+        &["--package", "xtask-aws"],
+    ] {
+        let built = features_of(&[selection, &["--edges", "normal,build"]].concat());
+        for (package, sets) in &built {
+            if let Some(all) = workspace.get(package).filter(|all| *all != sets) {
+                missing.push(format!(
+                    "{package}: {sets:?} when building {selection:?}, {all:?} in the tests' build"
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "turn these features on in shared/workspace-hack/Cargo.toml:\n{}",
+        missing.join("\n")
+    );
+}

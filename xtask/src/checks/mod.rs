@@ -6,11 +6,15 @@
 //! - [`sqs_clients`]: boto3 and the AWS CLI against localcloud's SQS;
 //! - [`compare_moto`]: `cargo xtask compare-moto`, one scenario suite against
 //!   localcloud and moto's server;
-//! - [`rehearsal`]: `cargo xtask deploy-rehearsal`, each lesson's packaged
-//!   stack created in moto, then operated with `--target aws`.
+//! - `cargo xtask deploy-rehearsal`, each lesson's packaged stack created in
+//!   moto, then operated with `--target aws`: in `xtask-aws`
+//!   (`xtask/aws/src/rehearsal.rs`), since it needs CloudFormation and S3.
 
 pub mod cfn;
 pub mod ci;
 pub mod compare_moto;
-pub mod rehearsal;
 pub mod sqs_clients;
+
+/// `cargo xtask deploy-rehearsal` takes no arguments; it runs in `xtask-aws`.
+#[derive(clap::Args)]
+pub struct RehearsalArgs {}

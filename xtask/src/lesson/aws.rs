@@ -7,7 +7,8 @@
 //! `<construct>DlqUrl…`) for the queue commands. Every call goes through the
 //! Rust SDK with the user's own configuration (`aws_config::defaults`), so
 //! `AWS_PROFILE`, SSO profiles, `AWS_ENDPOINT_URL` and the other standard
-//! settings apply. The region is the one the stack was deployed to:
+//! settings apply; `DescribeStacks` itself is one of the calls `xtask-aws`
+//! makes ([`crate::aws_sdks`]). The region is the one the stack was deployed to:
 //! serverless.yml's `provider.region` unless `--region` says otherwise, as
 //! `osls deploy` decides it.
 
@@ -16,12 +17,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudformation::config::ProvideCredentials;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::config::ProvideCredentials;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use clap::{Args, ValueEnum};
 use localcloud::config::{ResolveContext, ServerlessConfig};
 
-use super::stack::{Lesson, work_queue};
+use super::stack::{Lesson, work_queue_and_dlq};
 
 /// Where a command acts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -174,31 +175,16 @@ impl Deployed {
         let placement = Placement::of(lesson, target.stage.as_deref(), target.region.as_deref())?;
         let sdk = sdk_config(&placement.region).await;
         require_credentials(&sdk).await?;
-        let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
-        let answer = cloudformation
-            .describe_stacks()
-            .stack_name(&placement.stack_name)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.message().is_some_and(|m| m.contains("does not exist")) {
-                    anyhow::anyhow!(
-                        "no stack {} in {}: deploy it with `cargo xtask lesson {} deploy`, or pass the --stage and --region it was deployed with",
-                        placement.stack_name,
-                        placement.region,
-                        lesson.name
-                    )
-                } else {
-                    anyhow::anyhow!(sdk_error("DescribeStacks", &e))
-                }
+        let stack = crate::aws_sdks::get()?
+            .describe_stack(&sdk, &placement.stack_name)
+            .await?
+            .with_context(|| {
+                format!(
+                    "no stack {} in {}: deploy it with `cargo xtask lesson {} deploy`, or pass the --stage and --region it was deployed with",
+                    placement.stack_name, placement.region, lesson.name
+                )
             })?;
-        let stack = answer.stacks().first().with_context(|| {
-            format!("DescribeStacks returned no stack {}", placement.stack_name)
-        })?;
-        let status = stack
-            .stack_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
+        let status = stack.status;
         if !matches!(
             status.as_str(),
             "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE"
@@ -209,15 +195,10 @@ impl Deployed {
                 placement.region
             );
         }
-        let outputs = stack
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-            .collect();
         Ok(Self {
             stack_name: placement.stack_name,
             sdk,
-            outputs,
+            outputs: stack.outputs,
             config: placement.config,
         })
     }
@@ -237,12 +218,7 @@ impl Deployed {
     /// is a URL ending with their names (serverless-lift's `…QueueUrl…` and
     /// `…DlqUrl…`).
     pub fn queue_urls(&self) -> Result<(String, String)> {
-        let queue = work_queue(&self.config)?;
-        let dlq = &queue
-            .redrive
-            .as_ref()
-            .context("the queue has no DLQ")?
-            .dead_letter_queue;
+        let (queue, dlq) = work_queue_and_dlq(&self.config)?;
         let url_of = |name: &str| {
             let suffix = format!("/{name}");
             self.outputs
@@ -304,7 +280,7 @@ mod tests {
         assert_eq!(other.stack_name, "tutorial-step-2-prod");
         assert_eq!(other.region, "us-east-1");
         assert_eq!(
-            work_queue(&other.config).unwrap().name,
+            super::super::stack::work_queue(&other.config).unwrap().name,
             "tutorial-step-2-prod-jobs"
         );
     }

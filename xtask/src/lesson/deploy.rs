@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_cloudformation::config::ProvideCredentials;
+use aws_sdk_sqs::config::ProvideCredentials;
 use clap::Args;
 use xshell::{Shell, cmd};
 

@@ -61,18 +61,9 @@ pub enum LessonCommand {
     },
 }
 
+/// What every lesson does on the way to AWS, the same for each.
 #[derive(Subcommand)]
-pub enum Step1Action {
-    /// Build, boot localcloud from the lesson's serverless.yml, send the
-    /// lesson's requests, print what comes back; exits 0 only if every answer
-    /// is right.
-    Run,
-    /// Boot localcloud and serve the lesson until Ctrl-C.
-    Up(up::UpArgs),
-    /// POST a body to the lesson's endpoint and print status and body.
-    Invoke(endpoint::InvokeArgs),
-    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
-    Loop(endpoint::LoopArgs),
+pub enum AwsAction {
     /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
     Build(build::BuildArgs),
     /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
@@ -85,6 +76,35 @@ pub enum Step1Action {
     Info(deploy::InfoArgs),
     /// A deployed function's CloudWatch logs (`osls logs`).
     Logs(deploy::LogsArgs),
+}
+
+impl AwsAction {
+    fn run(self, lesson: &Lesson) -> Result<ExitCode> {
+        match self {
+            AwsAction::Build(args) => build::run(lesson, &args),
+            AwsAction::Package(args) => package::run(lesson, &args),
+            AwsAction::Deploy(args) => deploy::deploy(lesson, &args),
+            AwsAction::Remove(args) => deploy::remove(lesson, &args),
+            AwsAction::Info(args) => deploy::info(lesson, &args),
+            AwsAction::Logs(args) => deploy::logs(lesson, &args),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Step1Action {
+    /// Build, boot localcloud from the lesson's serverless.yml, send the
+    /// lesson's requests, print what comes back; exits 0 only if every answer
+    /// is right.
+    Run,
+    /// Boot localcloud and serve the lesson until Ctrl-C.
+    Up(up::UpArgs),
+    /// POST a body to the lesson's endpoint and print status and body.
+    Invoke(endpoint::InvokeArgs),
+    /// The retrospective's shell loop: POST {"input": i} for i = 1..=count.
+    Loop(endpoint::LoopArgs),
+    #[command(flatten)]
+    Aws(AwsAction),
 }
 
 #[derive(Subcommand)]
@@ -106,18 +126,8 @@ pub enum Step2Action {
     Loop(endpoint::LoopArgs),
     #[command(flatten)]
     Queue(queue::QueueCommand),
-    /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
-    Build(build::BuildArgs),
-    /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
-    Package(package::PackageArgs),
-    /// Deploy to AWS: check credentials, build, `osls deploy` (needs an AWS account).
-    Deploy(deploy::DeployArgs),
-    /// Delete the deployed stack (`osls remove`): what stops the costs.
-    Remove(deploy::DeployArgs),
-    /// The deployed stack: endpoint, functions, queues (`osls info`).
-    Info(deploy::InfoArgs),
-    /// A deployed function's CloudWatch logs (`osls logs`).
-    Logs(deploy::LogsArgs),
+    #[command(flatten)]
+    Aws(AwsAction),
 }
 
 #[derive(Subcommand)]
@@ -137,18 +147,8 @@ pub enum Step3Action {
     Visibility(queue::VisibilityArgs),
     #[command(flatten)]
     Queue(queue::QueueCommand),
-    /// Build the functions for AWS Lambda (cargo lambda build): target/lambda/<binary>/bootstrap.zip.
-    Build(build::BuildArgs),
-    /// Build, then `osls package`: the CloudFormation templates in the lesson's .serverless/ (offline).
-    Package(package::PackageArgs),
-    /// Deploy to AWS: check credentials, build, `osls deploy` (needs an AWS account).
-    Deploy(deploy::DeployArgs),
-    /// Delete the deployed stack (`osls remove`): what stops the costs.
-    Remove(deploy::DeployArgs),
-    /// The deployed stack: endpoint, functions, queues (`osls info`).
-    Info(deploy::InfoArgs),
-    /// A deployed function's CloudWatch logs (`osls logs`).
-    Logs(deploy::LogsArgs),
+    #[command(flatten)]
+    Aws(AwsAction),
 }
 
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
@@ -164,12 +164,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step1Action::Up(args) => up::run(&runtime, &lesson, &args, None),
                 Step1Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step1Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
-                Step1Action::Build(args) => build::run(&lesson, &args),
-                Step1Action::Package(args) => package::run(&lesson, &args),
-                Step1Action::Deploy(args) => deploy::deploy(&lesson, &args),
-                Step1Action::Remove(args) => deploy::remove(&lesson, &args),
-                Step1Action::Info(args) => deploy::info(&lesson, &args),
-                Step1Action::Logs(args) => deploy::logs(&lesson, &args),
+                Step1Action::Aws(action) => action.run(&lesson),
             }
         }
         LessonCommand::Step2 { action } => {
@@ -182,12 +177,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
                 Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
-                Step2Action::Build(args) => build::run(&lesson, &args),
-                Step2Action::Package(args) => package::run(&lesson, &args),
-                Step2Action::Deploy(args) => deploy::deploy(&lesson, &args),
-                Step2Action::Remove(args) => deploy::remove(&lesson, &args),
-                Step2Action::Info(args) => deploy::info(&lesson, &args),
-                Step2Action::Logs(args) => deploy::logs(&lesson, &args),
+                Step2Action::Aws(action) => action.run(&lesson),
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
@@ -201,12 +191,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step3Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
                 Step3Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step3Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
-                Step3Action::Build(args) => build::run(&lesson, &args),
-                Step3Action::Package(args) => package::run(&lesson, &args),
-                Step3Action::Deploy(args) => deploy::deploy(&lesson, &args),
-                Step3Action::Remove(args) => deploy::remove(&lesson, &args),
-                Step3Action::Info(args) => deploy::info(&lesson, &args),
-                Step3Action::Logs(args) => deploy::logs(&lesson, &args),
+                Step3Action::Aws(action) => action.run(&lesson),
                 Step3Action::Visibility(args) => {
                     runtime.block_on(queue::visibility(&lesson, &args))
                 }

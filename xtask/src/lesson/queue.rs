@@ -15,7 +15,7 @@ use localcloud::config::{ResolveContext, ServerlessConfig};
 
 use super::aws::{Deployed, TargetArgs, sdk_error};
 use super::endpoint::{Source, listens, unreachable};
-use super::stack::{Lesson, work_queue};
+use super::stack::{Lesson, work_queue_and_dlq};
 use super::state;
 
 #[derive(Subcommand)]
@@ -126,12 +126,7 @@ impl Queues {
             ..Default::default()
         };
         let config = ServerlessConfig::from_file_with(lesson.serverless_yml(), &context)?;
-        let queue = work_queue(&config)?;
-        let dlq = &queue
-            .redrive
-            .as_ref()
-            .context("the queue has no DLQ")?
-            .dead_letter_queue;
+        let (queue, dlq) = work_queue_and_dlq(&config)?;
         let url_of = |name: &str| {
             running
                 .as_ref()

@@ -110,6 +110,11 @@ impl Lesson {
 
     /// `cargo build` of the lesson's Lambda binaries (no cargo-lambda needed locally).
     ///
+    /// xtask is named too, though it is built already: cargo picks each
+    /// dependency's features from the packages it is asked to build, so with
+    /// xtask in the request the lesson reuses every dependency `cargo xtask`
+    /// compiled, instead of compiling a second copy with fewer features.
+    ///
     /// `XTASK_NO_BUILD=1` skips it and runs what `target/` holds: the
     /// integration tests set it, because `cargo test --workspace` has built
     /// the binaries already and a nested cargo would wait on its lock.
@@ -128,7 +133,7 @@ impl Lesson {
         );
         xshell::cmd!(
             sh,
-            "cargo build --quiet --package {package} --bins {release...}"
+            "cargo build --quiet --package xtask --package {package} --bins {release...}"
         )
         .run()
         .with_context(|| format!("building {package} failed"))?;
@@ -213,4 +218,15 @@ pub fn work_queue(config: &ServerlessConfig) -> Result<&QueueSpec> {
                 config.path.display()
             )
         })
+}
+
+/// The lesson's work queue and the name of its dead-letter queue.
+pub fn work_queue_and_dlq(config: &ServerlessConfig) -> Result<(&QueueSpec, &str)> {
+    let queue = work_queue(config)?;
+    let dlq = &queue
+        .redrive
+        .as_ref()
+        .context("the queue has no DLQ")?
+        .dead_letter_queue;
+    Ok((queue, dlq))
 }

@@ -25,7 +25,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use localcloud::client::HttpClient;
 use serde::Serialize;
@@ -138,7 +137,7 @@ async fn play(
     jobs: u32,
 ) -> Result<Vec<Observed>> {
     let sqs = aws_sdk_sqs::Client::new(&deployed.sdk);
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&deployed.sdk);
+    let sdks = crate::aws_sdks::get()?;
     let (queue_url, dlq_url) = deployed.queue_urls()?;
     let worker = placement
         .config
@@ -185,7 +184,7 @@ async fn play(
         let ids: BTreeSet<&str> = sent.values().map(String::as_str).collect();
         let (commits, in_dlq) = loop {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            let commits = commit_lines(&logs, &log_group, t0, &ids).await?;
+            let commits = commit_lines(sdks, &deployed.sdk, &log_group, t0, &ids).await?;
             let in_dlq = dlq_members(&sqs, &dlq_url, &ids).await?;
             let settled = sent.values().all(|id| {
                 let done = commits.get(id).map_or(0, Vec::len) as u32;
@@ -355,36 +354,22 @@ async fn queue_holds_any(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<bool> {
 
 /// Commit lines of the worker for `ids` since `t0`: id -> (time, receive).
 async fn commit_lines(
-    logs: &aws_sdk_cloudwatchlogs::Client,
+    sdks: &dyn crate::aws_sdks::AwsSdks,
+    sdk: &aws_config::SdkConfig,
     group: &str,
     t0: i64,
     ids: &BTreeSet<&str>,
 ) -> Result<HashMap<String, Vec<(i64, u32)>>> {
     let mut found: HashMap<String, Vec<(i64, u32)>> = HashMap::new();
-    let mut pages = logs
-        .filter_log_events()
-        .log_group_name(group)
-        .start_time(t0 - 1_000)
-        .filter_pattern("\"commit \"")
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            // No invocation yet: Lambda makes the log group at the first one.
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(found),
-            Err(e) => bail!(sdk_error("FilterLogEvents", &e)),
+    for (timestamp, message) in sdks
+        .log_events(sdk, group, t0 - 1_000, "\"commit \"")
+        .await?
+    {
+        let Some((id, receive)) = parse_commit(message.trim()) else {
+            continue;
         };
-        for event in page.events() {
-            let Some((id, receive)) = event.message().and_then(|m| parse_commit(m.trim())) else {
-                continue;
-            };
-            if ids.contains(id.as_str()) {
-                found
-                    .entry(id)
-                    .or_default()
-                    .push((event.timestamp().unwrap_or(0), receive));
-            }
+        if ids.contains(id.as_str()) {
+            found.entry(id).or_default().push((timestamp, receive));
         }
     }
     Ok(found)

@@ -22,17 +22,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::types::{Capability, StackStatus};
-use clap::Args;
 use serde_json::Value;
 use xshell::Shell;
 
-use crate::lesson::aws::{Placement, sdk_error};
-use crate::lesson::package;
-use crate::lesson::{Lesson, LessonId};
-use crate::tools::{self, MotoServer};
-
-#[derive(Args)]
-pub struct RehearsalArgs {}
+use xtask::lesson::aws::{Placement, sdk_error};
+use xtask::lesson::package;
+use xtask::lesson::{Lesson, LessonId};
+use xtask::tools::{self, MotoServer};
 
 /// What the rehearsal cannot show, and why.
 pub const NOT_REHEARSED: &[&str] = &[
@@ -48,7 +44,7 @@ pub const NOT_REHEARSED: &[&str] = &[
 const STAGE: &str = "rehearsal";
 const BUCKET: &str = "workshop-rehearsal-deployments";
 
-pub fn run(_args: RehearsalArgs) -> Result<ExitCode> {
+pub fn run() -> Result<ExitCode> {
     let sh = Shell::new()?;
     let venv = tools::python_venv(&sh)?;
     let modules = tools::node_modules(&sh)?;
@@ -245,7 +241,7 @@ fn commands(lesson: &Lesson, endpoint: &str) -> Result<Vec<String>> {
         let mut all = vec!["lesson", name];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--target", "aws", "--stage", STAGE]);
-        let output = std::process::Command::new(crate::paths::this_exe()?)
+        let output = std::process::Command::new(xtask::paths::this_exe()?)
             .args(&all)
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")

@@ -21,7 +21,7 @@ fn write_zip(dir: &Path) -> std::path::PathBuf {
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
     zip.start_file("bootstrap", options).unwrap();
-    zip.write_all(include_bytes!("fixtures/python-bootstrap.py"))
+    zip.write_all(include_bytes!("../fixtures/python-bootstrap.py"))
         .unwrap();
     zip.finish().unwrap();
     zip_path

@@ -1,0 +1,13 @@
+//! Localcloud's integration tests, in one test binary: each module
+//! is one file of tests, and the dependency tree is linked once for all of
+//! them instead of once per file.
+
+mod console;
+mod esm;
+mod events;
+mod http_api_in_process;
+mod process_mode;
+mod runtime_api;
+mod sqs_model;
+mod sqs_sdk;
+mod sqs_tcp;
