@@ -94,24 +94,12 @@ pub struct NeedsAwsCommands;
 pub const AWS_BINARY: &str = "xtask-aws";
 
 /// Replaces this process with `cargo run -p xtask-aws -- <the same
-/// arguments>`, in the profile this binary was built in: one process, so
-/// Ctrl-C and SIGTERM reach it.
+/// arguments>`, in the profile this binary was built in.
 pub fn run_in_aws_binary() -> ExitCode {
-    use std::os::unix::process::CommandExt;
     let release = !cfg!(debug_assertions);
     let profile = if release { "release" } else { "debug" };
     if !paths::target_dir().join(profile).join(AWS_BINARY).exists() {
         eprintln!("Building the AWS commands (first time, a few minutes)...");
     }
-    let mut command =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command
-        .current_dir(paths::root())
-        .args(["run", "--quiet", "--package", AWS_BINARY]);
-    if release {
-        command.arg("--release");
-    }
-    let error = command.arg("--").args(std::env::args_os().skip(1)).exec();
-    eprintln!("error: cannot run cargo to build the AWS commands: {error}");
-    ExitCode::FAILURE
+    crate::rerun::exec_cargo_run(AWS_BINARY, release)
 }

@@ -22,6 +22,7 @@ pub mod lesson;
 pub mod loadtest;
 pub mod localcloud_cmd;
 pub mod paths;
+pub mod rerun;
 pub mod signals;
 pub mod sqs_client;
 pub mod stats;

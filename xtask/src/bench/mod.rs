@@ -54,24 +54,7 @@ enum BenchTarget {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if cfg!(debug_assertions) {
         // Measure optimised code: run this same command from a release build.
-        let sh = xshell::Shell::new()?;
-        sh.change_dir(crate::paths::root());
-        let connections = args.connections.to_string();
-        let seconds = args.seconds.to_string();
-        let environments = args.environments.to_string();
-        let depth = args.depth.to_string();
-        let target = match args.target {
-            BenchTarget::Step1 => "step1",
-            BenchTarget::Sqs => "sqs",
-            BenchTarget::Step2 => "step2",
-        };
-        eprintln!("Building xtask in release mode for the benchmark...");
-        xshell::cmd!(
-            sh,
-            "cargo run --quiet --release --package xtask -- bench {target} --connections {connections} --seconds {seconds} --environments {environments} --depth {depth}"
-        )
-        .run()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(crate::rerun::in_release("for the benchmark"));
     }
     if args.connections == 0 || args.seconds == 0 || args.environments == 0 {
         bail!("--connections, --seconds and --environments must be at least 1");

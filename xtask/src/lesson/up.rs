@@ -22,7 +22,8 @@ pub struct UpArgs {
     /// Port of the HTTP API on 127.0.0.1.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
-    /// Serve optimised builds of the functions (slower to build, faster to answer).
+    /// Serve optimised builds of the functions and of localcloud itself
+    /// (slower to build, faster to answer).
     #[arg(long)]
     pub release: bool,
     /// Print every CloudWatch line (START, END, REPORT), not only the functions' own.
@@ -55,6 +56,11 @@ pub fn run(
         port_is_free(port, "--sqs-port")?;
     }
     port_is_free(args.console_port, "--console-port")?;
+    if args.release && cfg!(debug_assertions) {
+        // localcloud serves from this process: optimised, it answers about
+        // twice as many requests per second (docs/benchmarks.md).
+        return Ok(crate::rerun::in_release("to serve optimised code"));
+    }
     let profile = if args.release {
         Profile::Release
     } else {

@@ -190,7 +190,7 @@ pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
     if cfg!(debug_assertions) && !as_built {
         // Measure optimised code: the same command from a release build.
         drop(runtime);
-        return reexec_release();
+        return Ok(crate::rerun::in_release("for the load test"));
     }
     let profile = if cfg!(debug_assertions) {
         Profile::Debug
@@ -200,20 +200,6 @@ pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
     let k6 = crate::tools::k6(&xshell::Shell::new()?)?;
     lesson.build(profile)?;
     runtime.block_on(local(&lesson, &k6, &script, &args, profile))
-}
-
-/// Replaces this process with `cargo run --release -p xtask -- <the same
-/// arguments>`: one process, so Ctrl-C and SIGTERM reach it.
-fn reexec_release() -> Result<ExitCode> {
-    use std::os::unix::process::CommandExt;
-    eprintln!("Building xtask in release mode for the load test...");
-    let error =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(paths::root())
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--"])
-            .args(std::env::args_os().skip(1))
-            .exec();
-    Err(anyhow::anyhow!("cannot run cargo: {error}"))
 }
 
 /// Boots the lesson on free ports, loads it, drains it, counts.

@@ -3,7 +3,7 @@
 //! themselves too; this does it ahead of time.
 //!
 //! One exception to "project-local": the console's browser test
-//! (`xtask/tests/console_browser.rs`) drives Chromium through chromedriver,
+//! (`xtask/tests/it/console_browser.rs`) drives Chromium through chromedriver,
 //! which come as Debian packages ([`browser`]): installed with apt-get when
 //! missing and when this user may (root, or sudo without a password),
 //! otherwise one line says how.
