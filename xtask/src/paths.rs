@@ -34,3 +34,22 @@ pub fn this_exe() -> std::io::Result<PathBuf> {
         )),
     }
 }
+
+/// The pages a learner reads: README.md, docs/*.md and every lesson's
+/// README.md, sorted (the tidy and docs tests read them all).
+pub fn pages() -> std::io::Result<Vec<PathBuf>> {
+    let root = root();
+    let mut pages = vec![root.join("README.md")];
+    for dir in ["docs", "lessons"] {
+        for entry in std::fs::read_dir(root.join(dir))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            } else if path.join("README.md").exists() {
+                pages.push(path.join("README.md"));
+            }
+        }
+    }
+    pages.sort();
+    Ok(pages)
+}

@@ -44,29 +44,11 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
     found
 }
 
-/// README.md, docs/*.md and every lesson's README.md.
-fn pages() -> Vec<std::path::PathBuf> {
-    let root = crate::paths::root();
-    let mut pages = vec![root.join("README.md")];
-    for dir in ["docs", "lessons"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "md") {
-                pages.push(path);
-            } else if path.join("README.md").exists() {
-                pages.push(path.join("README.md"));
-            }
-        }
-    }
-    pages.sort();
-    pages
-}
-
 #[test]
 fn every_documented_command_parses() {
     let root = crate::paths::root();
     let mut checked = 0;
-    for file in pages() {
+    for file in crate::paths::pages().unwrap() {
         let text = std::fs::read_to_string(&file).unwrap();
         let file = file.strip_prefix(&root).unwrap_or(&file).display();
         for args in commands(&text) {

@@ -113,7 +113,14 @@ pub fn browser() {
         );
         return;
     }
-    eprintln!("Installing chromium and chromium-driver with apt-get (Debian's packages)...");
+    // apt-get's own lines (hundreds) go to a file; its errors still show.
+    let log_path = crate::paths::target_dir().join("xtask/apt-get.log");
+    let log = std::fs::create_dir_all(log_path.parent().unwrap_or(&log_path))
+        .and_then(|()| std::fs::File::create(&log_path));
+    eprintln!(
+        "Installing chromium and chromium-driver with apt-get (Debian's packages; its output in {})...",
+        log_path.display()
+    );
     let deadline = Instant::now() + Duration::from_secs(600);
     let installed = ["update", "install"].iter().all(|step| {
         let mut command = Command::new(if root { "apt-get" } else { "sudo" });
@@ -125,6 +132,9 @@ pub fn browser() {
             _ => command.args(["install", "-y", "-q", "chromium", "chromium-driver"]),
         };
         command.env("DEBIAN_FRONTEND", "noninteractive");
+        if let Some(log) = log.as_ref().ok().and_then(|f| f.try_clone().ok()) {
+            command.stdout(log);
+        }
         run_until(&mut command, deadline)
     });
     match browser_found() {

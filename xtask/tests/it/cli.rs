@@ -119,6 +119,7 @@ fn localcloud_up_serves_a_python_bootstrap() {
 
 #[test]
 fn usual_mistakes_get_one_line_errors() {
+    let _stacks = crate::one_lesson_stack_at_a_time();
     let unknown_lesson = xtask(&["lesson", "step9", "run"]);
     assert_eq!(unknown_lesson.status.code(), Some(2));
     assert!(

@@ -339,6 +339,7 @@ async fn queue_names(client: &Client) -> (String, String) {
 
 #[test]
 fn the_console_shows_the_lessons_live_in_a_browser() {
+    let _stacks = crate::one_lesson_stack_at_a_time();
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let (Some(chromium), Some(chromedriver)) = (
         which(&["chromium", "chromium-browser", "google-chrome"]),

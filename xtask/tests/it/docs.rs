@@ -20,24 +20,6 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The pages a learner reads.
-fn pages() -> Vec<PathBuf> {
-    let root = root();
-    let mut pages = vec![root.join("README.md")];
-    for dir in ["docs", "lessons"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "md") {
-                pages.push(path);
-            } else if path.join("README.md").exists() {
-                pages.push(path.join("README.md"));
-            }
-        }
-    }
-    pages.sort();
-    pages
-}
-
 /// One `$ command` of a console block and its expected output.
 #[derive(Debug)]
 struct Sample {
@@ -173,10 +155,11 @@ fn start_up(shim: &Path, command: &str) -> Background {
 
 #[test]
 fn every_sample_output_is_what_the_program_prints() {
+    let _stacks = crate::one_lesson_stack_at_a_time();
     let shim = shim();
     let mut failures = Vec::new();
     let mut checked = 0;
-    for page in pages() {
+    for page in xtask::paths::pages().unwrap() {
         let text = std::fs::read_to_string(&page).unwrap();
         let name = page
             .strip_prefix(root())

@@ -50,6 +50,7 @@ impl Drop for Up {
 
 #[test]
 fn the_step2_commands_find_an_up_on_other_ports() {
+    let _stacks = crate::one_lesson_stack_at_a_time();
     let (port, sqs_port, console_port) = (free_port(), free_port(), free_port());
     let up = Up(Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["lesson", "step2", "up"])

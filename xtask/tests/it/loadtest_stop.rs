@@ -49,6 +49,7 @@ fn descendants(root: u32) -> BTreeMap<u32, String> {
 
 #[test]
 fn sigterm_stops_k6_and_the_stack_and_leaves_nothing_behind() {
+    let _stacks = crate::one_lesson_stack_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["loadtest", "step2", "--duration", "2m", "--vus", "2"])

@@ -10,3 +10,17 @@ mod lesson_up;
 mod loadtest_stop;
 mod step1_logs;
 mod step3;
+
+/// `cargo xtask lesson <step> up` records where it serves in
+/// `target/xtask/up/<step>.json`, and the lesson's other commands (and
+/// `loadtest`) use the stack it names. Tests that start an `up`, or run a
+/// command that would find one, take this lock, so that no test's commands
+/// reach another test's stack (in separate test binaries they never ran
+/// side by side).
+pub fn one_lesson_stack_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static STACKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding it leaves nothing to protect.
+    STACKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
