@@ -90,3 +90,123 @@ pub fn json_response(status: http::StatusCode, body: impl Into<Bytes>) -> Respon
     );
     response
 }
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the endpoint's limit.
+    TooLarge,
+    /// The connection broke while the body was arriving.
+    Unreadable(String),
+}
+
+/// How much of an oversized body is still read (and thrown away) before the
+/// error answer goes out. A server that answers and closes while the client
+/// is still sending makes the kernel reset the connection, and the client
+/// then sees "connection closed" instead of the 413 that explains the
+/// mistake; reading the rest first lets the answer arrive. Beyond this much
+/// the connection is closed anyway, so one client cannot keep a server busy.
+const DRAIN_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads a request body of at most `limit` bytes.
+pub async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut kept = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        let Ok(mut data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let len = bytes::Buf::remaining(&data);
+        seen = seen.saturating_add(len);
+        if seen <= limit {
+            kept.extend_from_slice(&bytes::Buf::copy_to_bytes(&mut data, len));
+        } else if seen > DRAIN_BYTES {
+            break;
+        }
+    }
+    if seen > limit {
+        Err(BodyError::TooLarge)
+    } else {
+        Ok(kept.freeze())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
+
+    /// A body sent in chunks, counting how many were read.
+    struct Chunks {
+        left: usize,
+        chunk: usize,
+        read: Arc<AtomicUsize>,
+    }
+
+    impl hyper::body::Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            if self.left == 0 {
+                return Poll::Ready(None);
+            }
+            self.left -= 1;
+            self.read.fetch_add(1, Ordering::SeqCst);
+            let data = Bytes::from(vec![b'x'; self.chunk]);
+            Poll::Ready(Some(Ok(hyper::body::Frame::data(data))))
+        }
+    }
+
+    fn chunks(count: usize, chunk: usize) -> (Chunks, Arc<AtomicUsize>) {
+        let read = Arc::new(AtomicUsize::new(0));
+        let body = Chunks {
+            left: count,
+            chunk,
+            read: read.clone(),
+        };
+        (body, read)
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_is_kept_whole() {
+        let (body, _) = chunks(4, 1000);
+        let bytes = read_body(body, 4000).await.unwrap();
+        assert_eq!(bytes.len(), 4000);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_read_to_its_end_before_the_error() {
+        // 8 MiB against a 1 KiB limit: every chunk is read, so the client
+        // has finished sending when the 413 goes out.
+        let (body, read) = chunks(128, 64 * 1024);
+        assert!(matches!(
+            read_body(body, 1024).await,
+            Err(BodyError::TooLarge)
+        ));
+        assert_eq!(read.load(Ordering::SeqCst), 128);
+    }
+
+    #[tokio::test]
+    async fn reading_stops_after_the_drain_cap() {
+        let chunk = 1024 * 1024;
+        let (body, read) = chunks(DRAIN_BYTES / chunk + 50, chunk);
+        assert!(matches!(
+            read_body(body, 1024).await,
+            Err(BodyError::TooLarge)
+        ));
+        assert_eq!(read.load(Ordering::SeqCst), DRAIN_BYTES / chunk + 1);
+    }
+}

@@ -17,7 +17,7 @@
 //! code the SDKs report and AWS's message.
 
 use http::{Request, StatusCode};
-use http_body_util::{BodyExt, Limited};
+
 use serde_json::{Value, json};
 
 use crate::sqs::Sqs;
@@ -31,14 +31,16 @@ const MAX_REQUEST_BYTES: usize = 300 * 1024;
 pub async fn run<B>(sqs: &Sqs, name: &str, req: Request<B>) -> (StatusCode, String)
 where
     B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B::Error: std::fmt::Display,
 {
-    match Limited::new(req.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-    {
-        Ok(body) => run_json(sqs, name, &body.to_bytes()).await,
-        Err(e) => (
+    match crate::server::read_body(req.into_body(), MAX_REQUEST_BYTES).await {
+        Ok(body) => run_json(sqs, name, &body).await,
+        Err(crate::server::BodyError::TooLarge) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": format!("the request is larger than {MAX_REQUEST_BYTES} bytes")})
+                .to_string(),
+        ),
+        Err(crate::server::BodyError::Unreadable(e)) => (
             StatusCode::BAD_REQUEST,
             json!({"error": format!("cannot read the request: {e}")}).to_string(),
         ),

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 
 use crate::clock::Clock;
 use crate::lambda::{Invocation, InvokeError, Lambda, Outcome};
@@ -106,12 +106,14 @@ impl HttpApi {
             return response::gateway_error(StatusCode::NOT_FOUND);
         };
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        let body = match crate::server::read_body(body, MAX_REQUEST_BYTES).await {
+            Ok(body) => body,
+            Err(crate::server::BodyError::TooLarge) => {
                 return response::gateway_error(StatusCode::PAYLOAD_TOO_LARGE);
             }
-            Err(_) => return response::gateway_error(StatusCode::BAD_REQUEST),
+            Err(crate::server::BodyError::Unreadable(_)) => {
+                return response::gateway_error(StatusCode::BAD_REQUEST);
+            }
         };
         let event = event::build(&event::EventInput {
             parts: &parts,

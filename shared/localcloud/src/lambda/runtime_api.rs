@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use tokio::sync::{mpsc, oneshot};
 
@@ -237,17 +237,14 @@ fn error_type_header(request: &Request<Incoming>) -> Option<String> {
 }
 
 async fn read_body(request: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>>> {
-    match Limited::new(request.into_body(), MAX_PAYLOAD_BYTES)
-        .collect()
-        .await
-    {
-        Ok(body) => Ok(body.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(error_response(
+    match crate::server::read_body(request.into_body(), MAX_PAYLOAD_BYTES).await {
+        Ok(body) => Ok(body),
+        Err(crate::server::BodyError::TooLarge) => Err(error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestEntityTooLarge",
             &format!("the payload is larger than the {MAX_PAYLOAD_BYTES}-byte limit"),
         )),
-        Err(e) => Err(error_response(
+        Err(crate::server::BodyError::Unreadable(e)) => Err(error_response(
             StatusCode::BAD_REQUEST,
             "InvalidRequest",
             &format!("cannot read the request body: {e}"),

@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use tokio::net::TcpListener;
 
 use super::Sqs;
@@ -84,18 +84,15 @@ impl SqsService {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES)
-            .collect()
-            .await
-        {
-            Ok(body) => body.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        let body = match crate::server::read_body(request.into_body(), MAX_REQUEST_BYTES).await {
+            Ok(body) => body,
+            Err(crate::server::BodyError::TooLarge) => {
                 return Err(SqsError::new(
                     ErrorCode::RequestTooLarge,
                     format!("The request is larger than {MAX_REQUEST_BYTES} bytes."),
                 ));
             }
-            Err(e) => {
+            Err(crate::server::BodyError::Unreadable(e)) => {
                 return Err(SqsError::new(
                     ErrorCode::SerializationException,
                     format!("Cannot read the request body: {e}"),
