@@ -8,6 +8,7 @@
 //! cargo xtask lesson step1 run        # boot localcloud, play the scenario, report
 //! cargo xtask lesson step1 up         # serve until Ctrl-C
 //! cargo xtask lesson step1 invoke '{"input": 1}'
+//! cargo xtask exercise check         # your attempt at the current exercise
 //! cargo xtask localcloud up --config path/to/serverless.yml
 //! cargo xtask bench step1|sqs
 //! cargo xtask compare-moto            # localcloud's SQS vs moto's, scenario by scenario
@@ -18,6 +19,7 @@
 pub mod aws_sdks;
 pub mod bench;
 pub mod checks;
+pub mod exercise;
 pub mod lesson;
 pub mod loadtest;
 pub mod localcloud_cmd;
@@ -48,6 +50,8 @@ struct Cli {
 enum Command {
     /// Run, serve or call one lesson: locally on localcloud, or deployed to AWS.
     Lesson(lesson::LessonArgs),
+    /// The exercises: you write the code, the runner checks it (list, show, check, watch, hint, reset, solution).
+    Exercise(exercise::ExerciseArgs),
     /// Serve any serverless.yml with localcloud.
     Localcloud(localcloud_cmd::LocalcloudArgs),
     /// k6 against a lesson (local, or any URL); for lessons with a queue, the pipeline's ledger.
@@ -76,6 +80,7 @@ pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lesson(args) => lesson::run(args),
+        Command::Exercise(args) => exercise::run(args),
         Command::Localcloud(args) => localcloud_cmd::run(args),
         Command::Loadtest(args) => loadtest::run(args),
         Command::Bench(args) => bench::run(args),

@@ -120,6 +120,11 @@ fn one_build_per_dependency() {
         &["--package", "xtask"][..],
         &["--package", "xtask", "--package", "step3-dlq-visibility"],
         &["--package", "xtask-aws"],
+        // `cargo xtask exercise check` builds an exercise crate beside xtask.
+        &["--package", "xtask", "--package", "ex-1-2-validate"],
+        &["--package", "xtask", "--package", "ex-2-2-plus-one"],
+        &["--package", "xtask", "--package", "ex-3-1-slow-worker"],
+        &["--package", "xtask", "--package", "ex-3-4-heartbeat"],
     ] {
         let built = features_of(&[selection, &["--edges", "normal,build"]].concat());
         for (package, sets) in &built {

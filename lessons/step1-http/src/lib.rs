@@ -19,6 +19,7 @@ use lesson_kit::{ErrorBody, Job};
 
 /// The answer to one request body: status and JSON text.
 pub fn respond(body: &[u8]) -> (StatusCode, String) {
+    // exercise 1-2-validate: begin
     match Job::from_json_bytes(body) {
         Ok(job) => (StatusCode::OK, job.answer().to_json()),
         Err(e) => (
@@ -26,6 +27,7 @@ pub fn respond(body: &[u8]) -> (StatusCode, String) {
             ErrorBody::new(e.to_string()).to_json(),
         ),
     }
+    // exercise 1-2-validate: end
 }
 
 /// The Lambda handler for `POST /`.

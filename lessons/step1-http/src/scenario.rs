@@ -50,6 +50,18 @@ pub const SCENARIO: &[Check] = &[
         answer: None,
     },
     Check {
+        what: "null",
+        body: "null",
+        status: 400,
+        answer: None,
+    },
+    Check {
+        what: "an array",
+        body: r#"[{"input": 1}]"#,
+        status: 400,
+        answer: None,
+    },
+    Check {
         what: "not JSON",
         body: "input=1",
         status: 400,

@@ -91,6 +91,7 @@ impl Worker {
     /// One batch: work (with the heartbeat if it is on), then commit each
     /// valid job and report the others in `batchItemFailures`.
     pub async fn handle(&self, event: &SqsEvent, log: LogSink<'_>) -> SqsBatchResponse {
+        // exercise 3-1-slow-worker: begin
         let visibility = if self.heartbeat {
             self.visibility_timeout(log).await
         } else {
@@ -115,6 +116,7 @@ impl Worker {
             }
             None => sleep(self.work).await,
         }
+        // exercise 3-1-slow-worker: end
         commit(event, log)
     }
 
@@ -162,6 +164,7 @@ impl Worker {
         every: Duration,
         log: LogSink<'_>,
     ) -> Infallible {
+        // exercise 3-4-heartbeat: begin
         let mut next = Instant::now();
         loop {
             next += every;
@@ -191,6 +194,7 @@ impl Worker {
                 }
             }
         }
+        // exercise 3-4-heartbeat: end
     }
 }
 

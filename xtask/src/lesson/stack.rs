@@ -140,13 +140,31 @@ impl Lesson {
         Ok(())
     }
 
-    /// The functions' code: the freshly built binaries.
-    fn executables(&self, profile: Profile) -> BTreeMap<String, CodeSource> {
-        self.binaries
+    /// The functions' code: the freshly built binaries. A function runs the
+    /// binary its `package.artifact` names (`target/lambda/<binary>/...`),
+    /// or, failing that, the one the lesson gives its key; so a learner's
+    /// `serverless.yml` may name its functions as it likes.
+    fn executables(
+        &self,
+        config: &ServerlessConfig,
+        profile: Profile,
+    ) -> BTreeMap<String, CodeSource> {
+        let binary_of = |function: &localcloud::config::Function| {
+            let from_artifact = function.artifact.as_ref().and_then(|artifact| {
+                let stem = artifact.file_stem()?.to_str()?;
+                self.binaries.iter().find(|(_, bin)| *bin == stem)
+            });
+            from_artifact
+                .or_else(|| self.binaries.iter().find(|(key, _)| *key == function.key))
+                .map(|(_, bin)| *bin)
+        };
+        config
+            .functions
             .iter()
-            .map(|(key, bin)| {
+            .filter_map(|function| {
+                let bin = binary_of(function)?;
                 let path = paths::target_dir().join(profile.dir()).join(bin);
-                (key.to_string(), CodeSource::Executable(path))
+                Some((function.key.clone(), CodeSource::Executable(path)))
             })
             .collect()
     }
@@ -175,7 +193,7 @@ impl Lesson {
         sqs: Option<Sqs>,
     ) -> Result<Stack> {
         let options = StackOptions {
-            code: self.executables(profile),
+            code: self.executables(&config, profile),
             lambda,
             sqs,
         };

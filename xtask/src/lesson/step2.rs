@@ -59,65 +59,23 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
 
     println!("Sending {jobs} jobs to POST {url} ...");
     let started = Instant::now();
-    let client = HttpClient::new();
-    let mut sent: BTreeMap<String, String> = BTreeMap::new();
-    let mut refused = 0;
-    for i in 1..=jobs {
-        let answer = client
-            .post_json(&url, format!(r#"{{"input": {i}}}"#))
-            .await?;
-        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-        match body["messageId"].as_str() {
-            Some(id) if answer.status == 200 => {
-                sent.insert(id.to_owned(), i.to_string());
-            }
-            _ => {
-                refused += 1;
-                println!("  job {i}: {} {}", answer.status, answer.body_text());
-            }
-        }
+    let (sent, refused) = send_jobs(&url, jobs).await?;
+    for line in &refused {
+        println!("  {line}");
     }
-
-    // Wait until every job was processed and the queue is empty.
+    let refused = refused.len();
     let mut lines: Vec<WorkerLine> = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        drain_worker_lines(&mut log_rx, &mut lines);
-        let processed: std::collections::HashSet<_> =
-            lines.iter().map(|l| l.message_id.as_str()).collect();
-        let counts = sqs.counts(&queue.name).unwrap_or_default();
-        let drained = counts.visible + counts.in_flight + counts.delayed == 0;
-        if (processed.len() >= sent.len() && drained) || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_processed(&sqs, &queue.name, &mut log_rx, &mut lines, sent.len()).await;
     let took = started.elapsed();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    drain_worker_lines(&mut log_rx, &mut lines);
     running.stop();
     shutdown.cancel();
     stack.lambda.stop_all();
 
-    let mut per_message: BTreeMap<&str, Vec<&WorkerLine>> = BTreeMap::new();
-    for line in &lines {
-        per_message.entry(&line.message_id).or_default().push(line);
-    }
-    let right = sent
-        .iter()
-        .filter(|(id, input)| {
-            per_message.get(id.as_str()).is_some_and(|ls| {
-                ls.iter().any(|l| {
-                    l.result.as_ref().is_some_and(|(i, o)| {
-                        i == *input
-                            && lesson_kit::ExactNumber::parse(input)
-                                .is_ok_and(|n| n.plus_one().as_str() == o)
-                    })
-                })
-            })
-        })
-        .count();
-    let duplicates = per_message.values().filter(|ls| ls.len() > 1).count();
+    let Tally {
+        processed,
+        right,
+        duplicates,
+    } = tally(&sent, &lines);
     let in_dlq = sqs.counts(&dlq).map_or(0, |c| c.visible + c.in_flight);
     println!("\nWorker log (first lines):");
     for line in lines.iter().take(5) {
@@ -142,16 +100,12 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
             String::new()
         }
     );
-    println!("  processed      {}", per_message.len());
+    println!("  processed      {processed}");
     println!("  outputs right  {right}");
     println!("  duplicates     {duplicates}");
     println!("  in the DLQ     {in_dlq}");
     println!("  time           {:.2} s", took.as_secs_f64());
-    let ok = refused == 0
-        && per_message.len() == jobs
-        && right == jobs
-        && duplicates == 0
-        && in_dlq == 0;
+    let ok = refused == 0 && processed == jobs && right == jobs && duplicates == 0 && in_dlq == 0;
     println!(
         "\n{}",
         if ok {
@@ -167,7 +121,88 @@ pub async fn run(lesson: &Lesson, jobs: usize) -> Result<ExitCode> {
     })
 }
 
-fn drain_worker_lines(rx: &mut broadcast::Receiver<LogLine>, into: &mut Vec<WorkerLine>) {
+/// POSTs `{"input": i}` for i = 1..=jobs: the accepted jobs (message id ->
+/// input) and a line for each refused one.
+pub async fn send_jobs(url: &str, jobs: usize) -> Result<(BTreeMap<String, String>, Vec<String>)> {
+    let client = HttpClient::new();
+    let mut sent = BTreeMap::new();
+    let mut refused = Vec::new();
+    for i in 1..=jobs {
+        let answer = client
+            .post_json(url, format!(r#"{{"input": {i}}}"#))
+            .await?;
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        match body["messageId"].as_str() {
+            Some(id) if answer.status == 200 => {
+                sent.insert(id.to_owned(), i.to_string());
+            }
+            _ => refused.push(format!("job {i}: {} {}", answer.status, answer.body_text())),
+        }
+    }
+    Ok((sent, refused))
+}
+
+/// Waits (at most 60 s) until the worker has logged `expected` distinct
+/// jobs and `queue` is empty, collecting the worker's lines.
+pub async fn wait_until_processed(
+    sqs: &localcloud::sqs::Sqs,
+    queue: &str,
+    log_rx: &mut broadcast::Receiver<LogLine>,
+    lines: &mut Vec<WorkerLine>,
+    expected: usize,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        drain_worker_lines(log_rx, lines);
+        let processed: std::collections::HashSet<_> =
+            lines.iter().map(|l| l.message_id.as_str()).collect();
+        let counts = sqs.counts(queue).unwrap_or_default();
+        let drained = counts.visible + counts.in_flight + counts.delayed == 0;
+        if (processed.len() >= expected && drained) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drain_worker_lines(log_rx, lines);
+}
+
+/// Step 2's rule for a run: how many jobs the worker processed, how many
+/// with the right output (`input + 1`, exact), how many more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub processed: usize,
+    pub right: usize,
+    pub duplicates: usize,
+}
+
+pub fn tally(sent: &BTreeMap<String, String>, lines: &[WorkerLine]) -> Tally {
+    let mut per_message: BTreeMap<&str, Vec<&WorkerLine>> = BTreeMap::new();
+    for line in lines {
+        per_message.entry(&line.message_id).or_default().push(line);
+    }
+    let right = sent
+        .iter()
+        .filter(|(id, input)| {
+            per_message.get(id.as_str()).is_some_and(|ls| {
+                ls.iter().any(|l| {
+                    l.result.as_ref().is_some_and(|(i, o)| {
+                        i == *input
+                            && lesson_kit::ExactNumber::parse(input)
+                                .is_ok_and(|n| n.plus_one().as_str() == o)
+                    })
+                })
+            })
+        })
+        .count();
+    Tally {
+        processed: per_message.len(),
+        right,
+        duplicates: per_message.values().filter(|ls| ls.len() > 1).count(),
+    }
+}
+
+pub fn drain_worker_lines(rx: &mut broadcast::Receiver<LogLine>, into: &mut Vec<WorkerLine>) {
     while let Ok(line) = rx.try_recv() {
         if let Some(parsed) = parse_worker_line(&line.text) {
             into.push(parsed);

@@ -98,6 +98,8 @@ fn shell(shim: &Path, command: &str) -> Command {
         .env("PATH", path)
         // `cargo test --workspace` has built the lessons' binaries.
         .env("XTASK_NO_BUILD", "1")
+        // `cargo xtask exercise`: the page's own progress, starting empty.
+        .env("XTASK_EXERCISES_PROGRESS", shim.join("progress.toml"))
         .stdin(Stdio::null());
     sh
 }

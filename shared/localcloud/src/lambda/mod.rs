@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -534,13 +535,31 @@ impl Lambda {
             logs: settings.logs.clone(),
             clock: settings.clock,
         };
-        let outcome = match tokio::time::timeout_at(deadline, handler.call(payload, context)).await
-        {
-            Ok(Ok(result)) => Outcome::Success(result),
-            Ok(Err(e)) => Outcome::FunctionError {
+        // A panic ends the invocation with a function error, as the Rust
+        // runtime reports it (lambda_runtime's CatchPanic layer: "Lambda
+        // panicked: <message>"), and the emulator goes on.
+        let call = std::panic::AssertUnwindSafe(handler.call(payload, context)).catch_unwind();
+        let outcome = match tokio::time::timeout_at(deadline, call).await {
+            Ok(Ok(Ok(result))) => Outcome::Success(result),
+            Ok(Ok(Err(e))) => Outcome::FunctionError {
                 error_type: e.error_type,
                 error_message: e.error_message,
             },
+            Ok(Err(panic)) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|m| m.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                let error_message = match message {
+                    Some(m) => format!("Lambda panicked: {m}"),
+                    None => "Lambda panicked".to_owned(),
+                };
+                self.log(host, environment, format!("panicked: {error_message}"));
+                Outcome::FunctionError {
+                    error_type: "Panic".to_owned(),
+                    error_message,
+                }
+            }
             Err(_) => Outcome::TimedOut {
                 after: host.spec.timeout,
             },

@@ -128,6 +128,33 @@ pub async fn run(
     work_seconds: u32,
     lowered_visibility: u32,
 ) -> Result<Record> {
+    let make_config = |context: &ResolveContext| config_of(lesson, scenario, work_seconds, context);
+    run_with(
+        lesson,
+        scenario,
+        mode,
+        jobs,
+        work_seconds,
+        lowered_visibility,
+        &make_config,
+    )
+    .await
+}
+
+/// Reads a scenario's serverless.yml, its queues resolved against localcloud.
+pub type MakeConfig<'a> = dyn Fn(&ResolveContext) -> Result<ServerlessConfig> + Sync + 'a;
+
+/// [`run`] with the serverless.yml read by `make_config` (an exercise's
+/// file instead of the lesson's).
+pub async fn run_with(
+    lesson: &Lesson,
+    scenario: Scenario,
+    mode: Mode,
+    jobs: u32,
+    work_seconds: u32,
+    lowered_visibility: u32,
+    make_config: &MakeConfig<'_>,
+) -> Result<Record> {
     let shutdown = CancellationToken::new();
     let clock = match mode {
         Mode::Virtual => Clock::starting_at(EPOCH_MILLIS),
@@ -145,7 +172,7 @@ pub async fn run(
         account_id: sqs.account_id(),
         ..Default::default()
     };
-    let config = config_of(lesson, scenario, work_seconds, &context)?;
+    let config = make_config(&context)?;
     let (setting, worker) = setting_of(&config, scenario, work_seconds, lowered_visibility)?;
     let queue = work_queue(&config)?.clone();
     let worker_key = worker.key.clone();
@@ -362,7 +389,7 @@ fn in_process_stack(
     )?)
 }
 
-fn sdk_client(sqs: &Sqs, region: &str) -> aws_sdk_sqs::Client {
+pub fn sdk_client(sqs: &Sqs, region: &str) -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(BehaviorVersion::latest())

@@ -1,0 +1,257 @@
+//! A learner's attempt: where its files are, how its code runs, and the
+//! stack booted from them.
+//!
+//! `cargo xtask exercise check` builds the learner's code with cargo and
+//! runs the binaries, as `lesson <step> run` does. The CI proofs run the
+//! same checks on a starting point, the lesson's solution and a wrong
+//! attempt, with the code in process (a nested cargo would wait on the
+//! outer `cargo test`'s lock).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use localcloud::config::{ResolveContext, ServerlessConfig};
+use localcloud::lambda::logs::Logs;
+use localcloud::sqs::Sqs;
+use localcloud::stack::{CodeSource, Stack, StackOptions};
+
+use super::catalog::{Copy, Exercise};
+use super::starter::exercise_binary;
+use crate::lesson::stack::with_logs;
+use crate::lesson::{Lesson, Profile};
+use crate::paths;
+
+/// Where an attempt's code comes from.
+pub enum Code {
+    /// The binaries cargo built (the lesson's, or the exercise crate's).
+    Built,
+    /// Handlers called in process, by function key (tests); made from the
+    /// config and the SQS they run against (a producer needs its queue URL).
+    InProcess(Box<MakeCode>),
+}
+
+pub type MakeCode =
+    dyn Fn(&ServerlessConfig, Option<&Sqs>) -> BTreeMap<String, CodeSource> + Send + Sync;
+
+pub struct Attempt {
+    /// The folder that holds the learner's files.
+    pub dir: PathBuf,
+    pub code: Code,
+    /// The lesson, as the runner knows it, pointed at `dir` (and at the
+    /// exercise crate's binaries for a crate exercise).
+    pub lesson: Lesson,
+}
+
+/// `exercise` as a lesson: its folder, its package and binaries.
+pub fn lesson_of(exercise: &Exercise) -> Result<Lesson> {
+    let base = exercise.lesson_id()?.lesson();
+    // A lesson's names are `&'static`: the few strings of the one exercise
+    // a command works on live as long as the command.
+    let dir: &'static str = Box::leak(exercise.dir_display().into_boxed_str());
+    Ok(match exercise.copy {
+        // An exercise without a serverless.yml of its own (a script, a
+        // prediction) runs against the lesson's stack.
+        Copy::Files if !exercise.files.iter().any(|f| f == "serverless.yml") => base,
+        Copy::Files => Lesson { dir, ..base },
+        Copy::Crate => {
+            let package = exercise.package.clone().context("no package")?;
+            let binaries: Vec<(&'static str, &'static str)> = base
+                .binaries
+                .iter()
+                .map(|(key, bin)| {
+                    let ours: &'static str =
+                        Box::leak(exercise_binary(&package, bin).into_boxed_str());
+                    (*key, ours)
+                })
+                .collect();
+            Lesson {
+                dir,
+                package: Box::leak(package.into_boxed_str()),
+                binaries: Box::leak(binaries.into_boxed_slice()),
+                ..base
+            }
+        }
+    })
+}
+
+impl Attempt {
+    /// The learner's own files, run from the binaries cargo builds.
+    pub fn learner(exercise: &Exercise) -> Result<Self> {
+        Ok(Self {
+            dir: exercise.dir(),
+            code: Code::Built,
+            lesson: lesson_of(exercise)?,
+        })
+    }
+
+    /// Files in `dir` with the code in process (the CI proofs).
+    pub fn in_process(exercise: &Exercise, dir: PathBuf, code: Box<MakeCode>) -> Result<Self> {
+        let mut lesson = lesson_of(exercise)?;
+        if dir.join("serverless.yml").exists() {
+            lesson.dir = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
+        }
+        Ok(Self {
+            dir,
+            code: Code::InProcess(code),
+            lesson,
+        })
+    }
+
+    /// The stack's file: the learner's, or the lesson's when the exercise
+    /// has none.
+    pub fn serverless_yml(&self) -> PathBuf {
+        paths::root().join(self.lesson.dir).join("serverless.yml")
+    }
+
+    /// `exercises/1-1-route/serverless.yml`, as a learner reads it.
+    pub fn show(&self, file: &str) -> String {
+        let path = self.dir.join(file);
+        path.strip_prefix(paths::root())
+            .unwrap_or(&path)
+            .display()
+            .to_string()
+    }
+
+    /// The attempt's `serverless.yml`, its queues resolved against `sqs`.
+    pub fn config(
+        &self,
+        sqs: Option<&Sqs>,
+    ) -> Result<ServerlessConfig, localcloud::config::ConfigError> {
+        let context = match sqs {
+            Some(sqs) => ResolveContext {
+                sqs_endpoint_url: sqs.endpoint_url(),
+                account_id: sqs.account_id(),
+                ..Default::default()
+            },
+            None => ResolveContext::default(),
+        };
+        ServerlessConfig::from_file_with(self.serverless_yml(), &context)
+    }
+
+    /// The stack of an already-read config, with this attempt's code.
+    pub fn stack(&self, config: ServerlessConfig, logs: Logs, sqs: Option<Sqs>) -> Result<Stack> {
+        match &self.code {
+            Code::Built => {
+                self.lesson
+                    .stack_with_config(config, with_logs(logs), Profile::Debug, sqs)
+            }
+            Code::InProcess(make) => Ok(Stack::new(
+                config.clone(),
+                StackOptions {
+                    code: make(&config, sqs.as_ref()),
+                    lambda: with_logs(logs),
+                    sqs,
+                },
+            )?),
+        }
+    }
+
+    /// The binaries a function's `package.artifact` may name, for the
+    /// message when it names another.
+    pub fn expected_artifacts(&self) -> Vec<String> {
+        self.lesson
+            .binaries
+            .iter()
+            .map(|(_, bin)| format!("../../target/lambda/{bin}/{bin}.zip"))
+            .collect()
+    }
+
+    /// Whether `function`'s code is known: a lesson binary by its artifact
+    /// (built code), or a handler under its key (in process).
+    pub fn knows(&self, function: &localcloud::config::Function) -> bool {
+        match &self.code {
+            Code::Built => function
+                .artifact
+                .as_ref()
+                .and_then(|a| a.file_stem())
+                .and_then(|s| s.to_str())
+                .is_some_and(|stem| self.lesson.binaries.iter().any(|(_, b)| *b == stem)),
+            Code::InProcess(_) => true,
+        }
+    }
+}
+
+/// Builds the packages' binaries (and xtask, for one set of features; see
+/// [`Lesson::build`]). When the learner's code does not compile, the
+/// compiler's first errors, one line each with file and line, instead of a
+/// wall of output.
+pub fn build(package: &str) -> Result<Result<(), String>> {
+    if std::env::var_os("XTASK_NO_BUILD").is_some_and(|v| v == "1") {
+        return Ok(Ok(()));
+    }
+    let output =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(paths::root())
+            .args([
+                "build",
+                "--quiet",
+                "--message-format",
+                "short",
+                "--package",
+                "xtask",
+                "--package",
+                package,
+                "--bins",
+            ])
+            .output()
+            .context("cannot run cargo")?;
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    Ok(Err(first_errors(
+        &String::from_utf8_lossy(&output.stderr),
+        3,
+    )))
+}
+
+/// The first `count` compiler errors of cargo's `--message-format short`
+/// output (`path:line:col: error[E0308]: ...`), and how many more there are.
+pub fn first_errors(stderr: &str, count: usize) -> String {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(": error") && !l.starts_with("error: could not compile"))
+        .collect();
+    if errors.is_empty() {
+        // Not a compiler error (a missing file, a broken Cargo.toml): all of it.
+        return stderr.trim().to_owned();
+    }
+    let mut out: Vec<String> = errors
+        .iter()
+        .take(count)
+        .map(|l| format!("  {l}"))
+        .collect();
+    if errors.len() > count {
+        out.push(format!(
+            "  ... and {} more (fix these first: one often causes the next)",
+            errors.len() - count
+        ));
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiler_errors_are_cut_to_the_first_ones() {
+        let stderr = "exercises/1-2-validate/src/lib.rs:24:5: error[E0308]: mismatched types\n\
+                      exercises/1-2-validate/src/lib.rs:20:9: warning: unused variable: `x`\n\
+                      exercises/1-2-validate/src/lib.rs:30:1: error: expected item, found `}`\n\
+                      exercises/1-2-validate/src/lib.rs:31:1: error: expected item, found `}`\n\
+                      exercises/1-2-validate/src/lib.rs:32:1: error: expected item, found `}`\n\
+                      error: could not compile `ex-1-2-validate` (lib) due to 4 previous errors\n";
+        assert_eq!(
+            first_errors(stderr, 3),
+            "  exercises/1-2-validate/src/lib.rs:24:5: error[E0308]: mismatched types\n  \
+             exercises/1-2-validate/src/lib.rs:30:1: error: expected item, found `}`\n  \
+             exercises/1-2-validate/src/lib.rs:31:1: error: expected item, found `}`\n  \
+             ... and 1 more (fix these first: one often causes the next)"
+        );
+        assert_eq!(
+            first_errors("error: no such file\n", 3),
+            "error: no such file"
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The checks: each runs a learner's attempt on localcloud and judges the
+//! behaviour asked for, with the lessons' own rules (step 1's contract, the
+//! step-2 pipeline's counts, step 3's scenario rules), never the shape of
+//! the code, so a correct solution written differently passes.
+//!
+//! A check gives a [`Verdict`]: the report (the lessons' format: ✓/✗ lines,
+//! tables, the step-3 timeline) and, when it did not pass, what to look at
+//! next, in Korean and English.
+
+pub mod step1;
+pub mod step2;
+pub mod step3;
+
+use anyhow::Result;
+
+use super::attempt::Attempt;
+use super::catalog::Exercise;
+
+/// What to look at next, in the learner's two languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub ko: String,
+    pub en: String,
+}
+
+impl Advice {
+    pub fn new(ko: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            ko: ko.into(),
+            en: en.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub report: String,
+    /// `None` when the check passed.
+    pub failure: Option<Advice>,
+}
+
+impl Verdict {
+    pub fn pass(report: String) -> Self {
+        Self {
+            report,
+            failure: None,
+        }
+    }
+
+    pub fn fail(report: String, advice: Advice) -> Self {
+        Self {
+            report,
+            failure: Some(advice),
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The report, then the verdict and what to look at next. Paths are
+    /// shown from the workspace root, as the learner types them.
+    pub fn render(&self) -> String {
+        let root = format!("{}/", crate::paths::root().display());
+        let mut out = self.report.replace(&root, "");
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        match &self.failure {
+            None => out.push_str("\n✓ 통과했습니다. / Passed.\n"),
+            Some(advice) => {
+                out.push_str(&format!(
+                    "\n✗ 아직입니다. / Not yet.\n  {}\n  {}\n",
+                    advice.ko.replace('\n', "\n  "),
+                    advice.en.replace('\n', "\n  ")
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Runs `exercise`'s check on `attempt` (its code already built).
+pub async fn run(exercise: &Exercise, attempt: &Attempt) -> Result<Verdict> {
+    match exercise.name.as_str() {
+        "1-1-route" => step1::route(attempt).await,
+        "1-2-validate" => step1::validate(attempt).await,
+        "2-1-queue" => step2::queue(attempt).await,
+        "2-2-plus-one" => step2::plus_one(attempt).await,
+        "2-3-loop" => step2::shell_loop(attempt).await,
+        "3-2-predict" => step3::predict(attempt).await,
+        "3-3-fix-config" => step3::fix_config(attempt).await,
+        other => Ok(Verdict::fail(
+            String::new(),
+            Advice::new(
+                format!("{other}의 검사기는 아직 만들어지지 않았습니다. 다음 버전에 들어갑니다."),
+                format!("The check of {other} is not written yet: it comes in the next version."),
+            ),
+        )),
+    }
+}
+
+/// Whether the check runs the lesson's binaries (built first); the others
+/// build the exercise crate, or run the lesson's code in process.
+pub fn runs_binaries(name: &str) -> bool {
+    matches!(name, "1-1-route" | "2-1-queue" | "2-3-loop")
+}
+
+/// Whether the exercise's folder is a stack of its own, served and deployed
+/// with `cargo xtask lesson <step> ... --exercise <name>`.
+pub fn runs_like_a_lesson(exercise: &Exercise) -> bool {
+    exercise.copy == super::catalog::Copy::Crate
+        || exercise.files.iter().any(|f| f == "serverless.yml")
+}
+
+/// The log lines a learner reads for an invocation: what the function
+/// printed, without the platform's START/END/REPORT lines.
+pub fn function_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|l| l.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|l| {
+            !(l.starts_with("START RequestId")
+                || l.starts_with("END RequestId")
+                || l.starts_with("REPORT RequestId"))
+        })
+        .collect()
+}

@@ -1,0 +1,482 @@
+//! The `exercise` commands: list, show, check, watch, hint, reset, solution.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, bail};
+
+use super::attempt::{self, Attempt};
+use super::catalog::{Catalog, Copy, Exercise};
+use super::checks::{self, Advice, Verdict};
+use super::progress::{Progress, State};
+use super::starter;
+use crate::lesson::Profile;
+use crate::paths;
+
+/// The exercise named, or the current one (the first not done).
+fn pick<'c>(catalog: &'c Catalog, progress: &Progress, name: Option<&str>) -> Result<&'c Exercise> {
+    match name {
+        Some(name) => catalog.get(name),
+        None => progress.current(catalog).context(
+            "모든 연습을 마쳤습니다. 다시 하려면 `cargo xtask exercise check <이름>`.\nEvery exercise is done: `cargo xtask exercise check <name>` runs one again.",
+        ),
+    }
+}
+
+fn files_of(exercise: &Exercise) -> String {
+    exercise
+        .files
+        .iter()
+        .map(|f| format!("{}/{f}", exercise.dir_display()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `cargo xtask exercise list`.
+pub fn list() -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let progress = Progress::load()?;
+    print!("{}", render_list(&catalog, &progress));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
+    let mut out = String::from("연습 / Exercises\n\n");
+    let width = catalog
+        .exercises
+        .iter()
+        .map(|e| files_of(e).chars().count())
+        .max()
+        .unwrap_or(0);
+    for e in &catalog.exercises {
+        let mark = match progress.state(catalog, e) {
+            State::Done => "✓",
+            State::Current => "▶",
+            State::NotStarted => "·",
+        };
+        out.push_str(&format!(
+            "  {mark} {:<16} {:<width$}  {:>2} min  {}\n",
+            e.name,
+            files_of(e),
+            e.minutes,
+            e.title_ko
+        ));
+    }
+    let done = catalog
+        .exercises
+        .iter()
+        .filter(|e| progress.done.contains(&e.name))
+        .count();
+    out.push_str(&format!(
+        "\n  ✓ 완료 / done   ▶ 지금 / current   · 아직 / not started\n\n{done} / {} 완료 / done",
+        catalog.exercises.len()
+    ));
+    match progress.current(catalog) {
+        Some(current) => out.push_str(&format!(
+            ". 다음 / next: {}\n  cargo xtask exercise show     # 과제 설명 / the instructions\n  cargo xtask exercise check    # 검사 / check your work\n",
+            current.name
+        )),
+        None => out.push_str(". 모두 마쳤습니다 / all done.\n"),
+    }
+    out
+}
+
+/// `cargo xtask exercise show [NAME]`: the instructions.
+pub fn show(name: Option<&str>) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let progress = Progress::load()?;
+    let exercise = pick(&catalog, &progress, name)?;
+    print!("{}", render_show(exercise));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn render_show(e: &Exercise) -> String {
+    format!(
+        "── {name} · {title_ko}\n   {title_en}\n\n{ko}\n{en}\n파일 / files: {files}\n\n  cargo xtask exercise check {name}   # 검사 / check\n  cargo xtask exercise hint {name}    # 힌트 / a hint\n",
+        name = e.name,
+        title_ko = e.title_ko,
+        title_en = e.title_en,
+        ko = e.ko.trim_end(),
+        en = e.en.trim_end(),
+        files = files_of(e),
+    )
+}
+
+/// Builds what the check runs, and runs it; a compile error is a verdict.
+pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
+    for (file, path) in exercise.files.iter().zip(exercise.learner_files()) {
+        if !path.exists() {
+            return Ok(Verdict::fail(
+                format!("✗ {}/{file} is missing\n", exercise.dir_display()),
+                Advice::new(
+                    format!(
+                        "파일이 없습니다. `cargo xtask exercise reset {}`로 처음 파일을 다시 만드세요.",
+                        exercise.name
+                    ),
+                    format!(
+                        "The file is gone: `cargo xtask exercise reset {}` makes the starting point again.",
+                        exercise.name
+                    ),
+                ),
+            ));
+        }
+    }
+    let attempt = Attempt::learner(exercise)?;
+    match exercise.copy {
+        Copy::Crate => {
+            let package = exercise.package.as_deref().context("no package")?;
+            eprintln!("Building your code (cargo build -p {package})...");
+            if let Err(errors) = attempt::build(package)? {
+                return Ok(Verdict::fail(
+                    format!("✗ the code does not compile:\n{errors}\n"),
+                    Advice::new(
+                        "컴파일 에러입니다. 위의 첫 에러부터, 적힌 파일과 줄을 보세요. 첫 에러를 고치면 나머지가 사라지는 일이 많습니다.",
+                        "It does not compile: start with the first error above, at the file and line it names. Fixing the first often clears the rest.",
+                    ),
+                ));
+            }
+        }
+        Copy::Files if checks::runs_binaries(&exercise.name) => {
+            attempt.lesson.build(Profile::Debug)?;
+        }
+        Copy::Files => {}
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(checks::run(exercise, &attempt))
+}
+
+/// `cargo xtask exercise check [NAME]`.
+pub fn check(name: Option<&str>) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let mut progress = Progress::load()?;
+    let exercise = pick(&catalog, &progress, name)?;
+    let verdict = check_one(exercise)?;
+    println!(
+        "── {} · {} / {}\n",
+        exercise.name, exercise.title_ko, exercise.title_en
+    );
+    print!("{}", verdict.render());
+    if verdict.passed() {
+        progress.done.insert(exercise.name.clone());
+        progress.save()?;
+        print!("{}", after_pass(&catalog, &progress, exercise));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let shown = progress.hints_shown(&exercise.name);
+        println!(
+            "\n  힌트 / hint ({} / {}): cargo xtask exercise hint {}",
+            (shown + 1).min(exercise.hints.len()),
+            exercise.hints.len(),
+            exercise.name
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn after_pass(catalog: &Catalog, progress: &Progress, exercise: &Exercise) -> String {
+    let mut out = format!(
+        "\n  레슨의 답과 비교 / the lesson's answer beside yours:\n    cargo xtask exercise solution {}\n",
+        exercise.name
+    );
+    if checks::runs_like_a_lesson(exercise) {
+        out.push_str(&format!(
+            "  여러분의 버전 실행, 배포 / run and deploy your version:\n    cargo xtask lesson {step} up --exercise {name}\n    cargo xtask lesson {step} deploy --exercise {name}\n",
+            step = exercise.lesson,
+            name = exercise.name
+        ));
+    }
+    match progress.current(catalog) {
+        Some(next) => out.push_str(&format!(
+            "  다음 연습 / next: {} · {}\n    cargo xtask exercise show\n",
+            next.name, next.title_ko
+        )),
+        None => out.push_str("  모든 연습을 마쳤습니다. / Every exercise is done.\n"),
+    }
+    out
+}
+
+/// `cargo xtask exercise hint [NAME]`: the next hint.
+pub fn hint(name: Option<&str>) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let mut progress = Progress::load()?;
+    let exercise = pick(&catalog, &progress, name)?;
+    let shown = progress.hints_shown(&exercise.name);
+    let index = shown.min(exercise.hints.len() - 1);
+    print!("{}", render_hint(exercise, index));
+    progress
+        .hints_shown
+        .insert(exercise.name.clone(), (index + 1).max(shown));
+    progress.save()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn render_hint(exercise: &Exercise, index: usize) -> String {
+    let hint = &exercise.hints[index];
+    let total = exercise.hints.len();
+    let mut out = format!(
+        "── {} · 힌트 / hint {} / {total}\n\n{}\n\n{}\n",
+        exercise.name,
+        index + 1,
+        hint.ko.trim(),
+        hint.en.trim()
+    );
+    if index + 1 == total {
+        out.push_str(&format!(
+            "\n마지막 힌트입니다. 레슨의 답 전체: `cargo xtask exercise solution {0} --force`\nThat was the last hint. The lesson's whole answer: `cargo xtask exercise solution {0} --force`\n",
+            exercise.name
+        ));
+    }
+    out
+}
+
+/// `cargo xtask exercise reset NAME|--all [--yes]`.
+pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let mut progress = Progress::load()?;
+    let chosen: Vec<&Exercise> = if all {
+        catalog.exercises.iter().collect()
+    } else {
+        vec![catalog.get(name.context("name an exercise, or --all")?)?]
+    };
+    let mut plan: Vec<(PathBuf, String, bool)> = Vec::new();
+    for exercise in &chosen {
+        for made in starter::make(exercise)? {
+            let path = exercise.dir().join(&made.path);
+            let current = std::fs::read_to_string(&path).ok();
+            let differs = current.as_deref() != Some(made.text.as_str());
+            if differs {
+                plan.push((path, made.text, current.is_some()));
+            }
+        }
+    }
+    if plan.is_empty() {
+        println!("이미 처음 상태입니다. / Already the starting point: nothing to do.");
+    } else {
+        let replaced: Vec<&PathBuf> = plan
+            .iter()
+            .filter(|(_, _, kept)| *kept)
+            .map(|(p, _, _)| p)
+            .collect();
+        if !replaced.is_empty() && !yes {
+            println!("다음 파일을 처음 상태로 되돌립니다. 지금 내용은 옆에 백업합니다.");
+            println!(
+                "These files go back to the starting point; what they hold now is kept beside them:"
+            );
+            for path in &replaced {
+                println!("  {}", shown(path));
+            }
+            if !confirm()? {
+                println!("그대로 둡니다. / Nothing changed.");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        for (path, text, kept) in &plan {
+            if *kept {
+                let backup = PathBuf::from(format!("{}.backup-{stamp}", path.display()));
+                std::fs::copy(path, &backup)
+                    .with_context(|| format!("cannot back up {}", path.display()))?;
+                println!("  {} -> {}", shown(path), shown(&backup));
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("  {} ✓", shown(path));
+        }
+    }
+    for exercise in &chosen {
+        progress.done.remove(&exercise.name);
+        progress.hints_shown.remove(&exercise.name);
+    }
+    if Progress::path().exists() || !progress.done.is_empty() {
+        progress.save()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shown(path: &Path) -> String {
+    path.strip_prefix(paths::root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Asks y/N on a terminal; without one, refuses (the learner's work is
+/// never replaced unasked).
+fn confirm() -> Result<bool> {
+    if !console::user_attended() {
+        bail!(
+            "not a terminal, so nobody can answer: add --yes to reset anyway (the current files are kept as backups)"
+        );
+    }
+    print!("계속할까요? / Go on? [y/N] ");
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// `cargo xtask exercise solution NAME [--force]`.
+pub fn solution(name: &str, force: bool) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let progress = Progress::load()?;
+    let exercise = catalog.get(name)?;
+    if !progress.done.contains(name) && !force {
+        println!(
+            "{name}은(는) 아직 통과하지 않았습니다. 먼저 `cargo xtask exercise check {name}`. 그래도 보려면 --force.\n{name} has not passed its check yet: `cargo xtask exercise check {name}` first, or add --force."
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    print!("{}", render_solution(exercise)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn render_solution(exercise: &Exercise) -> Result<String> {
+    let mut out = String::new();
+    for solved in starter::solutions(exercise)? {
+        let yours_path = exercise.dir().join(&solved.path);
+        let yours = std::fs::read_to_string(&yours_path).unwrap_or_default();
+        let Some(lesson_text) = solved.lesson_text else {
+            out.push_str(&format!(
+                "── {}/{}: 레슨에 같은 파일이 없습니다. 답은 `cargo xtask lesson {} run`의 결과입니다.\n   No lesson file holds this one: the answer is what `cargo xtask lesson {} run` prints.\n",
+                exercise.dir_display(),
+                solved.path,
+                exercise.lesson,
+                exercise.lesson
+            ));
+            continue;
+        };
+        let diff = similar::TextDiff::from_lines(&yours, &lesson_text);
+        let yours_name = format!("yours: {}/{}", exercise.dir_display(), solved.path);
+        let lesson_name = format!("the lesson's: {}/{}", exercise.from, solved.path);
+        if diff.ratio() == 1.0 {
+            out.push_str(&format!("── {yours_name}: the same as {lesson_name}\n"));
+        } else {
+            out.push_str(&format!(
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&yours_name, &lesson_name)
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `cargo xtask exercise watch [NAME]`: check, then again on every save.
+pub fn watch(name: Option<&str>) -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let follow_current = name.is_none();
+    let mut name = match name {
+        Some(n) => catalog.get(n)?.name.clone(),
+        None => pick(&catalog, &Progress::load()?, None)?.name.clone(),
+    };
+    let keys = spawn_key_reader();
+    println!("watch: 파일을 저장할 때마다 다시 검사합니다. / checks again on every save.");
+    if keys.is_some() {
+        println!("  h 힌트 / hint   l 목록 / list   q 끝 / quit");
+    }
+    loop {
+        let exercise = catalog.get(&name)?;
+        let exit = check(Some(&name))?;
+        if exit == ExitCode::SUCCESS && follow_current {
+            match Progress::load()?.current(&catalog) {
+                Some(next) if next.name != name => {
+                    name = next.name.clone();
+                    println!("\n{}", render_show(catalog.get(&name)?));
+                    continue;
+                }
+                Some(_) => {}
+                None => return Ok(ExitCode::SUCCESS),
+            }
+        }
+        let files = exercise.learner_files();
+        loop {
+            match wait_for_change_or_key(&files, keys.as_ref()) {
+                Event::Changed => break,
+                Event::Key('h') => {
+                    hint(Some(&name))?;
+                }
+                Event::Key('l') => {
+                    list()?;
+                }
+                Event::Key('q') => return Ok(ExitCode::SUCCESS),
+                Event::Key(_) => {}
+            }
+        }
+        println!(
+            "\n──────── {} ────────",
+            chrono::Local::now().format("%H:%M:%S")
+        );
+    }
+}
+
+enum Event {
+    Changed,
+    Key(char),
+}
+
+/// Single keys from the terminal, on a thread of their own; `None` without
+/// a terminal (then watch only re-checks).
+fn spawn_key_reader() -> Option<std::sync::mpsc::Receiver<char>> {
+    if !console::user_attended() {
+        return None;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let term = console::Term::stdout();
+        while let Ok(key) = term.read_key() {
+            if let console::Key::Char(c) = key
+                && tx.send(c.to_ascii_lowercase()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    Some(rx)
+}
+
+fn modified(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
+/// Waits for a save of one of `files` (settled: no further change for
+/// 300 ms, as an editor may write a file in several steps) or a key.
+///
+/// The files are a handful, so their times are read every 200 ms: this
+/// works on every file system, network and container mounts included,
+/// where change notifications may not arrive.
+fn wait_for_change_or_key(
+    files: &[PathBuf],
+    keys: Option<&std::sync::mpsc::Receiver<char>>,
+) -> Event {
+    let before = modified(files);
+    loop {
+        if let Some(keys) = keys
+            && let Ok(key) = keys.recv_timeout(Duration::from_millis(200))
+        {
+            return Event::Key(key);
+        } else if keys.is_none() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if modified(files) != before {
+            // Settle: until the times stop moving.
+            let mut last = modified(files);
+            loop {
+                std::thread::sleep(Duration::from_millis(300));
+                let now = modified(files);
+                if now == last {
+                    return Event::Changed;
+                }
+                last = now;
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! The CI proofs (rustlings' `dev check`, for serverless): for every
+//! exercise with a check, its starting point **fails** with the first
+//! failure a learner should see (snapshot), the lesson's solution
+//! **passes**, and one plausible wrong attempt fails with the explanation a
+//! learner needs.
+//!
+//! Files exercises run the lesson's binaries (built by `cargo test`, as the
+//! lesson tests are); crate exercises run their code in process: the
+//! committed starting point (linked as a dev-dependency), the lesson's
+//! code, and the wrong attempt written here.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::Path;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use localcloud::config::ServerlessConfig;
+use localcloud::lambda::{InvokeContext, adapters};
+use localcloud::sqs::Sqs;
+use localcloud::stack::CodeSource;
+
+use super::attempt::{Attempt, Code, MakeCode, lesson_of};
+use super::catalog::{Catalog, Exercise};
+use super::checks::{self, Verdict};
+use super::starter::{self, MadeFile};
+
+fn exercise(name: &str) -> Exercise {
+    let catalog = Catalog::load().unwrap();
+    let index = catalog
+        .exercises
+        .iter()
+        .position(|e| e.name == name)
+        .unwrap();
+    catalog.exercises.into_iter().nth(index).unwrap()
+}
+
+/// The starting point's files, written to a folder of their own.
+fn starting_point(exercise: &Exercise, dir: &Path) {
+    write(dir, &starter::make(exercise).unwrap());
+}
+
+/// The lesson's solution in place of the learner's files (and the made
+/// files beside them).
+fn solution(exercise: &Exercise, dir: &Path) {
+    starting_point(exercise, dir);
+    for solved in starter::solutions(exercise).unwrap() {
+        std::fs::write(dir.join(&solved.path), solved.lesson_text.unwrap()).unwrap();
+    }
+}
+
+fn write(dir: &Path, files: &[MadeFile]) {
+    for file in files {
+        let path = dir.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.text).unwrap();
+    }
+}
+
+/// An attempt whose files are in `dir`, run from the lesson's binaries.
+fn built(exercise: &Exercise, dir: &Path) -> Attempt {
+    let mut lesson = lesson_of(exercise).unwrap();
+    if dir.join("serverless.yml").exists() {
+        lesson.dir = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
+    }
+    Attempt {
+        dir: dir.to_owned(),
+        code: Code::Built,
+        lesson,
+    }
+}
+
+async fn check(exercise: &Exercise, attempt: &Attempt) -> Verdict {
+    checks::run(exercise, attempt).await.unwrap()
+}
+
+/// What changes from run to run, masked in the snapshots.
+const FILTERS: [(&str, &str); 5] = [
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+    (
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[id]",
+    ),
+    (r"thread '([^']+)' \(\d+\)", "thread '$1' ([tid])"),
+    (r"xrayTraceId=\S+", "xrayTraceId=[trace]"),
+    (r"/tmp/\.tmp\w+/", "[dir]/"),
+];
+
+/// The first failure of a starting point, as a learner reads it.
+fn assert_first_failure(name: &str, verdict: &Verdict) {
+    assert!(
+        !verdict.passed(),
+        "the starting point passed:\n{}",
+        verdict.render()
+    );
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, to) in FILTERS {
+        settings.add_filter(pattern, to);
+    }
+    settings.bind(|| insta::assert_snapshot!(name, verdict.render()));
+}
+
+fn assert_passes(verdict: &Verdict) {
+    assert!(
+        verdict.passed(),
+        "the lesson's solution failed:\n{}",
+        verdict.render()
+    );
+}
+
+/// A wrong attempt fails, and its advice says `needle` (either language).
+fn assert_fails_saying(verdict: &Verdict, needle: &str) {
+    let advice = verdict
+        .failure
+        .as_ref()
+        .unwrap_or_else(|| panic!("the wrong attempt passed:\n{}", verdict.render()));
+    assert!(
+        advice.en.contains(needle) || advice.ko.contains(needle),
+        "the advice does not say {needle:?}:\n{}",
+        verdict.render()
+    );
+}
+
+// ── step 1 ──────────────────────────────────────────────────────────────
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_1_1() {
+    let e = exercise("1-1-route");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    assert_first_failure(
+        "1-1-route-starting-point",
+        &check(&e, &built(&e, dir.path())).await,
+    );
+
+    solution(&e, dir.path());
+    assert_passes(&check(&e, &built(&e, dir.path())).await);
+
+    // Wrong: the route's method is GET.
+    let file = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("method: post", "method: get");
+    std::fs::write(&file, text).unwrap();
+    let verdict = check(&e, &built(&e, dir.path())).await;
+    assert_fails_saying(&verdict, "No route matches POST /");
+    assert!(
+        verdict.report.contains("api          GET /"),
+        "{}",
+        verdict.report
+    );
+}
+
+/// Step 1's function in process: the crate's own `handler`.
+fn step1_code<F, Fut>(handler: F) -> Box<MakeCode>
+where
+    F: Fn(lambda_http::Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<
+            Output = Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+        > + Send
+        + 'static,
+{
+    Box::new(move |_: &ServerlessConfig, _: Option<&Sqs>| {
+        BTreeMap::from([(
+            "api".to_owned(),
+            CodeSource::Handler(adapters::http(handler.clone())),
+        )])
+    })
+}
+
+/// A plausible mistake: a number in quotes is taken as a number (the rest
+/// as the lesson does it).
+fn respond_accepting_strings(body: &[u8]) -> (http::StatusCode, String) {
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(serde_json::Value::String(text)) = value.get("input").cloned()
+        && let Ok(number) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        value["input"] = number;
+        return step1_http::respond(value.to_string().as_bytes());
+    }
+    step1_http::respond(body)
+}
+
+async fn handler_accepting_strings(
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let (status, json) = respond_accepting_strings(request.body().as_ref());
+    Ok(lambda_http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::Text(json))?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_1_2() {
+    let e = exercise("1-2-validate");
+    let lesson_yml = starter::make(&e).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &lesson_yml);
+    let run = |code| Attempt::in_process(&e, dir.path().to_owned(), code).unwrap();
+
+    let starter = check(&e, &run(step1_code(starter_1_2_validate::handler))).await;
+    assert_first_failure("1-2-validate-starting-point", &starter);
+
+    assert_passes(&check(&e, &run(step1_code(step1_http::handler))).await);
+
+    let wrong = check(&e, &run(step1_code(handler_accepting_strings))).await;
+    assert_fails_saying(
+        &wrong,
+        "\"input as a string\" ({\"input\": \"1\"}) must get 400",
+    );
+}
+
+// ── step 2 ──────────────────────────────────────────────────────────────
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_2_1() {
+    let e = exercise("2-1-queue");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    assert_first_failure(
+        "2-1-queue-starting-point",
+        &check(&e, &built(&e, dir.path())).await,
+    );
+
+    solution(&e, dir.path());
+    assert_passes(&check(&e, &built(&e, dir.path())).await);
+
+    // Wrong: the queue and its worker, but the producer has no QUEUE_URL.
+    let file = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "    environment:\n      QUEUE_URL: ${construct:jobs.queueUrl}\n",
+        "",
+    );
+    std::fs::write(&file, text).unwrap();
+    let verdict = check(&e, &built(&e, dir.path())).await;
+    assert_fails_saying(&verdict, "QUEUE_URL");
+    assert!(
+        verdict.report.contains("QUEUE_URL is not set"),
+        "{}",
+        verdict.report
+    );
+}
+
+type Work = fn(&SqsEvent) -> (SqsBatchResponse, Vec<String>);
+
+/// Step 2's functions in process: the lesson's producer, and `work` as the
+/// worker (its lines logged as the worker binary prints them).
+fn step2_code(work: Work) -> Box<MakeCode> {
+    Box::new(move |config: &ServerlessConfig, sqs: Option<&Sqs>| {
+        let sqs = sqs.expect("step 2 runs with SQS");
+        let client = crate::lesson::step3::experiment::sdk_client(sqs, &config.provider.region);
+        let queue_url = config.function("producer").unwrap().environment["QUEUE_URL"].clone();
+        let producer = step2_sqs::producer::Producer::new(client, queue_url);
+        BTreeMap::from([
+            (
+                "producer".to_owned(),
+                CodeSource::Handler(adapters::http(move |request| {
+                    let producer = producer.clone();
+                    async move { producer.handle(request).await }
+                })),
+            ),
+            (
+                "jobsWorker".to_owned(),
+                CodeSource::Handler(adapters::event(
+                    move |event: SqsEvent, context: InvokeContext| async move {
+                        let (response, lines) = work(&event);
+                        for line in lines {
+                            context.log(line);
+                        }
+                        Ok::<_, Infallible>(response)
+                    },
+                )),
+            ),
+        ])
+    })
+}
+
+/// A plausible mistake: a body that is not a job is logged and dropped,
+/// not reported in `batchItemFailures` (so it is deleted, never in the DLQ).
+fn work_dropping_bad_bodies(event: &SqsEvent) -> (SqsBatchResponse, Vec<String>) {
+    let mut lines = Vec::new();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .cloned()
+            .unwrap_or_default();
+        match lesson_kit::Job::from_json_str(record.body.as_deref().unwrap_or("")) {
+            Ok(job) => {
+                let answer = job.answer();
+                lines.push(format!(
+                    "job {id} receive {count}: input {} -> output {}",
+                    answer.input, answer.output
+                ));
+            }
+            Err(_) => lines.push(format!("job {id} receive {count}: rejected: skipped")),
+        }
+    }
+    (SqsBatchResponse::default(), lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plus_one_2_2() {
+    let e = exercise("2-2-plus-one");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &starter::make(&e).unwrap());
+    let run = |code| Attempt::in_process(&e, dir.path().to_owned(), code).unwrap();
+
+    let starter = check(
+        &e,
+        &run(step2_code(|event| {
+            let (response, outcomes) = starter_2_2_plus_one::worker::work(event);
+            (response, outcomes.iter().map(|o| o.log_line()).collect())
+        })),
+    )
+    .await;
+    assert_first_failure("2-2-plus-one-starting-point", &starter);
+
+    let lesson = check(
+        &e,
+        &run(step2_code(|event| {
+            let (response, outcomes) = step2_sqs::worker::work(event);
+            (response, outcomes.iter().map(|o| o.log_line()).collect())
+        })),
+    )
+    .await;
+    assert_passes(&lesson);
+
+    let wrong = check(&e, &run(step2_code(work_dropping_bad_bodies))).await;
+    assert_fails_saying(&wrong, "never reached the DLQ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loop_2_3() {
+    let e = exercise("2-3-loop");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    assert_first_failure(
+        "2-3-loop-starting-point",
+        &check(&e, &built(&e, dir.path())).await,
+    );
+
+    solution(&e, dir.path());
+    assert_passes(&check(&e, &built(&e, dir.path())).await);
+
+    // Wrong: the body in single quotes, so `$i` is sent as the text `$i`.
+    let file = dir.path().join("produce.sh");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        r#"--data-raw "{\"input\": $i}""#,
+        r#"--data-raw '{"input": $i}'"#,
+    );
+    std::fs::write(&file, text).unwrap();
+    let verdict = check(&e, &built(&e, dir.path())).await;
+    assert_fails_saying(&verdict, "put no job on the queue");
+    assert!(verdict.report.contains("400"), "{}", verdict.report);
+}
+
+// ── step 3 ──────────────────────────────────────────────────────────────
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predict_3_2() {
+    let e = exercise("3-2-predict");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    let attempt = || built(&e, dir.path());
+    assert_first_failure("3-2-predict-starting-point", &check(&e, &attempt()).await);
+
+    // The solution: what the rules say, written down before running.
+    let prediction = "[as-written]\nreceives = 3\ncommits = 0\nfinal = \"dlq\"\n\n[short-visibility]\nreceives = 3\ncommits = 3\nfinal = \"dlq\"\n";
+    std::fs::write(dir.path().join("prediction.toml"), prediction).unwrap();
+    assert_passes(&check(&e, &attempt()).await);
+
+    // Wrong: a lowered visibility only delays the job, once committed.
+    let wrong = prediction.replace(
+        "receives = 3\ncommits = 3\nfinal = \"dlq\"",
+        "receives = 1\ncommits = 1\nfinal = \"deleted\"",
+    );
+    std::fs::write(dir.path().join("prediction.toml"), wrong).unwrap();
+    let verdict = check(&e, &attempt()).await;
+    assert_fails_saying(&verdict, "deletes nothing");
+    assert!(verdict.report.contains("timeline"), "{}", verdict.report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_config_3_3() {
+    let e = exercise("3-3-fix-config");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    let attempt = || built(&e, dir.path());
+    assert_first_failure(
+        "3-3-fix-config-starting-point",
+        &check(&e, &attempt()).await,
+    );
+
+    solution(&e, dir.path());
+    assert_passes(&check(&e, &attempt()).await);
+
+    // Wrong: the timeout raised for every function in `provider`, which
+    // Lift does not read: visibility 6 x 6 = 36 s < 40 s, the mapping is refused.
+    starting_point(&e, dir.path());
+    let file = dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "  region: ap-northeast-2\n",
+        "  region: ap-northeast-2\n  timeout: 40\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let verdict = check(&e, &attempt()).await;
+    assert_fails_saying(&verdict, "Lift does not read it");
+}
