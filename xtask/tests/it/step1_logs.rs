@@ -17,7 +17,11 @@ fn own_log_lines_sit_between_start_and_end_on_every_run() {
         let report = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "run {run}: {report}");
         let blocks: Vec<&str> = report.split("── ").skip(1).collect();
-        assert_eq!(blocks.len(), 9, "run {run}: {report}");
+        assert_eq!(
+            blocks.len(),
+            step1_http::scenario::SCENARIO.len(),
+            "run {run}: {report}"
+        );
         for block in blocks {
             let lines: Vec<&str> = block
                 .lines()
