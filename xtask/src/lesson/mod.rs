@@ -46,19 +46,60 @@ pub struct LessonArgs {
 pub enum LessonCommand {
     /// HTTP API -> Lambda: validate {"input": <number>}, answer input + 1.
     Step1 {
+        #[command(flatten)]
+        exercise: ExerciseArg,
         #[command(subcommand)]
         action: Step1Action,
     },
     /// POST /produce -> SQS (Lift queue) -> worker Lambda that adds 1.
     Step2 {
+        #[command(flatten)]
+        exercise: ExerciseArg,
         #[command(subcommand)]
         action: Step2Action,
     },
     /// A 15 s worker against a short visibility timeout: duplicates, then the DLQ.
     Step3 {
+        #[command(flatten)]
+        exercise: ExerciseArg,
         #[command(subcommand)]
         action: Step3Action,
     },
+}
+
+/// `--exercise NAME`: the command runs on the learner's version of an
+/// exercise (its `serverless.yml`, its code) instead of the lesson's.
+#[derive(Args)]
+pub struct ExerciseArg {
+    /// Run on your version of an exercise (exercises/NAME): your serverless.yml, your code.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub exercise: Option<String>,
+}
+
+impl ExerciseArg {
+    /// The lesson, or the learner's version of it.
+    fn lesson(&self, id: LessonId) -> Result<Lesson> {
+        let Some(name) = &self.exercise else {
+            return Ok(id.lesson());
+        };
+        let catalog = crate::exercise::catalog::Catalog::load()?;
+        let exercise = catalog.get(name)?;
+        let step = id.lesson().name;
+        if exercise.lesson_id()? != id {
+            anyhow::bail!(
+                "exercise {name} belongs to lesson {}, not {step}: `cargo xtask lesson {} ... --exercise {name}`",
+                exercise.lesson,
+                exercise.lesson
+            );
+        }
+        if !crate::exercise::checks::runs_like_a_lesson(exercise) {
+            anyhow::bail!(
+                "exercise {name} is not a stack of its own (you write {}): `cargo xtask exercise check {name}` runs it",
+                exercise.files.join(", ")
+            );
+        }
+        crate::exercise::attempt::lesson_of(exercise)
+    }
 }
 
 /// What every lesson does on the way to AWS, the same for each.
@@ -154,8 +195,8 @@ pub enum Step3Action {
 pub fn run(args: LessonArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     match args.lesson {
-        LessonCommand::Step1 { action } => {
-            let lesson = LessonId::Step1.lesson();
+        LessonCommand::Step1 { exercise, action } => {
+            let lesson = exercise.lesson(LessonId::Step1)?;
             match action {
                 Step1Action::Run => {
                     lesson.build(Profile::Debug)?;
@@ -167,8 +208,8 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step1Action::Aws(action) => action.run(&lesson),
             }
         }
-        LessonCommand::Step2 { action } => {
-            let lesson = LessonId::Step2.lesson();
+        LessonCommand::Step2 { exercise, action } => {
+            let lesson = exercise.lesson(LessonId::Step2)?;
             match action {
                 Step2Action::Run { jobs } => {
                     lesson.build(Profile::Debug)?;
@@ -181,10 +222,15 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
-        LessonCommand::Step3 { action } => {
-            let lesson = LessonId::Step3.lesson();
+        LessonCommand::Step3 { exercise, action } => {
+            let lesson = exercise.lesson(LessonId::Step3)?;
             match action {
                 Step3Action::Run(args) => {
+                    if let Some(name) = &exercise.exercise {
+                        anyhow::bail!(
+                            "the experiment plays its scenarios on the lesson's serverless.yml; your {name} is checked with `cargo xtask exercise check {name}`"
+                        );
+                    }
                     drop(runtime);
                     step3::run(&lesson, &args)
                 }
