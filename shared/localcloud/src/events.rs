@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// How many events a subscriber may fall behind before it loses some.
@@ -64,9 +64,10 @@ impl Events {
 /// One thing that happened, and when (epoch milliseconds, from the emitter's
 /// [`crate::clock::Clock`]).
 ///
-/// As JSON: `{"at_epoch_millis": 1767225600000, "kind": "message_received",
+/// As JSON (both ways: a step-3 experiment run in another process hands
+/// its record over as JSON): `{"at_epoch_millis": 1767225600000, "kind": "message_received",
 /// "queue": "jobs", ...}`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at_epoch_millis: i64,
     #[serde(flatten)]
@@ -75,7 +76,7 @@ pub struct Event {
 
 /// What happened. Queues are named by queue name, functions by their
 /// deployed name.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     /// A message entered a queue: SendMessage, each successful
@@ -154,14 +155,14 @@ pub enum EventKind {
 }
 
 /// One message of a batch an event source mapping handed to a function.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchMessage {
     pub message_id: String,
     pub receive_count: u32,
 }
 
 /// Why a DeleteMessage deleted nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeleteIgnoredReason {
     /// The message is still in the queue but was received again after this
@@ -176,7 +177,7 @@ pub enum DeleteIgnoredReason {
 }
 
 /// How an invocation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvocationResult {
     /// The function returned a result.

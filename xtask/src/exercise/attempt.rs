@@ -29,7 +29,12 @@ pub enum Code {
     /// Handlers called in process, by function key (tests); made from the
     /// config and the SQS they run against (a producer needs its queue URL).
     InProcess(Box<MakeCode>),
+    /// A step-3 worker in process (tests): the experiment runs with it.
+    Step3Worker(std::sync::Arc<MakeWorker>),
 }
+
+pub type MakeWorker =
+    dyn Fn(step3_experiment::WorkerSetup) -> Result<step3_experiment::WorkerFn> + Send + Sync;
 
 pub type MakeCode =
     dyn Fn(&ServerlessConfig, Option<&Sqs>) -> BTreeMap<String, CodeSource> + Send + Sync;
@@ -136,6 +141,9 @@ impl Attempt {
                 self.lesson
                     .stack_with_config(config, with_logs(logs), Profile::Debug, sqs)
             }
+            Code::Step3Worker(_) => {
+                anyhow::bail!("a step-3 worker runs in the experiment, not in a stack")
+            }
             Code::InProcess(make) => Ok(Stack::new(
                 config.clone(),
                 StackOptions {
@@ -167,7 +175,7 @@ impl Attempt {
                 .and_then(|a| a.file_stem())
                 .and_then(|s| s.to_str())
                 .is_some_and(|stem| self.lesson.binaries.iter().any(|(_, b)| *b == stem)),
-            Code::InProcess(_) => true,
+            Code::InProcess(_) | Code::Step3Worker(_) => true,
         }
     }
 }

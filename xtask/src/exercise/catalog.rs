@@ -43,6 +43,9 @@ pub struct Exercise {
     /// Added to the crate copy's `[dependencies]` (workspace dependencies).
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// A check program the crate copy gets (`step3`: the step-3 experiment
+    /// with the learner's worker, `<package>-check`).
+    pub harness: Option<String>,
     /// What the learner edits, relative to `exercises/<name>/`.
     pub files: Vec<String>,
     /// An instructor's estimate for the class page.

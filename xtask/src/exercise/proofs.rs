@@ -408,3 +408,145 @@ async fn fix_config_3_3() {
     let verdict = check(&e, &attempt()).await;
     assert_fails_saying(&verdict, "Lift does not read it");
 }
+
+/// A step-3 attempt whose worker runs in process, from `make_worker`.
+fn step3_worker(
+    exercise: &Exercise,
+    dir: &Path,
+    make_worker: impl Fn(step3_experiment::WorkerSetup) -> anyhow::Result<step3_experiment::WorkerFn>
+    + Send
+    + Sync
+    + 'static,
+) -> Attempt {
+    let mut attempt = built(exercise, dir);
+    attempt.code = Code::Step3Worker(std::sync::Arc::new(make_worker));
+    attempt
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_worker_3_1() {
+    let e = exercise("3-1-slow-worker");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    let starter = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(starter_3_1_slow_worker),
+        ),
+    )
+    .await;
+    assert_first_failure("3-1-slow-worker-starting-point", &starter);
+
+    let lesson = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(step3_dlq_visibility),
+        ),
+    )
+    .await;
+    assert_passes(&lesson);
+
+    // Wrong: 15 s written in the code, whatever WORK_SECONDS says.
+    let fixed_15 =
+        |setup: step3_experiment::WorkerSetup| -> anyhow::Result<step3_experiment::WorkerFn> {
+            let worker = std::sync::Arc::new(step3_dlq_visibility::worker::Worker::new(
+                setup.client,
+                "",
+                std::time::Duration::from_secs(15),
+                false,
+            ));
+            Ok(std::sync::Arc::new(
+                move |event, log: step3_experiment::Log| {
+                    let worker = worker.clone();
+                    Box::pin(async move { worker.handle(&event, &*log).await })
+                },
+            ))
+        };
+    let wrong = check(&e, &step3_worker(&e, dir.path(), fixed_15)).await;
+    assert_fails_saying(&wrong, "WORK_SECONDS is 7");
+}
+
+/// A plausible mistake: the visibility extended once, not again and again.
+fn heartbeat_once(
+    setup: step3_experiment::WorkerSetup,
+) -> anyhow::Result<step3_experiment::WorkerFn> {
+    let client = setup.client;
+    let queue_url = setup
+        .environment
+        .get("QUEUE_URL")
+        .cloned()
+        .unwrap_or_default();
+    Ok(std::sync::Arc::new(
+        move |event: SqsEvent, log: step3_experiment::Log| {
+            let (client, queue_url) = (client.clone(), queue_url.clone());
+            Box::pin(async move {
+                let visibility: u64 = client
+                    .get_queue_attributes()
+                    .queue_url(&queue_url)
+                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|o| {
+                        o.attributes()
+                            .and_then(|a| {
+                                a.get(&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+                            })
+                            .and_then(|v| v.parse().ok())
+                    })
+                    .unwrap_or(30);
+                let work = std::time::Duration::from_secs(15);
+                let half = std::time::Duration::from_millis(visibility * 500);
+                tokio::time::sleep(half).await;
+                for record in &event.records {
+                    if let Some(handle) = record.receipt_handle.as_deref() {
+                        let _ = client
+                            .change_message_visibility()
+                            .queue_url(&queue_url)
+                            .receipt_handle(handle)
+                            .visibility_timeout(visibility as i32)
+                            .send()
+                            .await;
+                    }
+                }
+                tokio::time::sleep(work.saturating_sub(half)).await;
+                step3_dlq_visibility::worker::commit(&event, &*log)
+            })
+        },
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeat_3_4() {
+    let e = exercise("3-4-heartbeat");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    let starter = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(starter_3_4_heartbeat),
+        ),
+    )
+    .await;
+    assert_first_failure("3-4-heartbeat-starting-point", &starter);
+
+    let lesson = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(step3_dlq_visibility),
+        ),
+    )
+    .await;
+    assert_passes(&lesson);
+
+    let wrong = check(&e, &step3_worker(&e, dir.path(), heartbeat_once)).await;
+    assert_fails_saying(&wrong, "again and again");
+}

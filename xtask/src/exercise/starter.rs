@@ -288,6 +288,12 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
             exercise.from
         ));
     }
+    if let Some(harness) = &exercise.harness {
+        cargo.push_str(&format!(
+            "\n[[bin]]\n# The check: the step-3 experiment with your worker (cargo xtask exercise check).\nname = \"{package}-check\"\npath = \"../../{}\"\ntest = false\n",
+            harness_path(harness)?
+        ));
+    }
     cargo.push_str("\n[dependencies]\n");
     let dependencies = section(&manifest, "dependencies")
         .with_context(|| format!("{} has no [dependencies]", manifest_path.display()))?;
@@ -357,6 +363,14 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
 /// are two levels below the root, so `../../<from>/` leads back.
 fn repath_dependencies(dependencies: &str, from: &str) -> String {
     dependencies.replace("path = \"", &format!("path = \"../../{from}/"))
+}
+
+/// The source of a check program, from the workspace root.
+pub fn harness_path(harness: &str) -> Result<&'static str> {
+    match harness {
+        "step3" => Ok("shared/step3-experiment/harness/check.rs"),
+        other => bail!("harness {other:?} is not known (step3 is)"),
+    }
 }
 
 /// The lines of a TOML file's `[name]` section (up to the next header).

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use localcloud::config::{QueueSpec, ResolveContext, ServerlessConfig};
 use localcloud::lambda::LambdaSettings;
 use localcloud::lambda::logs::Logs;
-use localcloud::server::{CancellationToken, bind_loopback};
-use localcloud::sqs::{Sqs, SqsConfig};
+use localcloud::server::CancellationToken;
+use localcloud::sqs::Sqs;
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 
 use crate::paths;
@@ -211,31 +211,17 @@ pub fn with_logs(logs: Logs) -> LambdaSettings {
 
 /// localcloud's SQS on 127.0.0.1:`port` (0: a free port), served until `shutdown`.
 pub async fn serve_sqs(port: u16, shutdown: &CancellationToken) -> Result<Sqs> {
-    let listener = bind_loopback(port).await?;
-    let sqs = Sqs::new(SqsConfig {
-        endpoint_url: format!("http://{}", listener.local_addr()?),
-        ..Default::default()
-    });
-    tokio::spawn(localcloud::sqs::serve(
-        listener,
-        sqs.clone(),
-        shutdown.clone(),
-    ));
-    Ok(sqs)
+    Ok(localcloud::sqs::serve_loopback(port, shutdown).await?)
 }
 
 /// The lesson's work queue: the queue that has a dead-letter queue.
 pub fn work_queue(config: &ServerlessConfig) -> Result<&QueueSpec> {
-    config
-        .queues
-        .iter()
-        .find(|q| q.redrive.is_some())
-        .with_context(|| {
-            format!(
-                "{} defines no queue with a dead-letter queue",
-                config.path.display()
-            )
-        })
+    config.queue_with_dlq().with_context(|| {
+        format!(
+            "{} defines no queue with a dead-letter queue",
+            config.path.display()
+        )
+    })
 }
 
 /// The lesson's work queue and the name of its dead-letter queue.

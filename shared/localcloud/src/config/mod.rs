@@ -228,6 +228,12 @@ impl ServerlessConfig {
     pub fn function(&self, key: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.key == key)
     }
+
+    /// The work queue: the first queue that has a dead-letter queue (a Lift
+    /// `queue` construct's, or a resource with a RedrivePolicy).
+    pub fn queue_with_dlq(&self) -> Option<&QueueSpec> {
+        self.queues.iter().find(|q| q.redrive.is_some())
+    }
 }
 
 #[cfg(test)]

@@ -263,3 +263,18 @@ impl Sqs {
             .unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// localcloud's SQS on 127.0.0.1:`port` (0: a free port), served until
+/// `shutdown`; its queue URLs name that address.
+pub async fn serve_loopback(
+    port: u16,
+    shutdown: &crate::server::CancellationToken,
+) -> std::io::Result<Sqs> {
+    let listener = crate::server::bind_loopback(port).await?;
+    let sqs = Sqs::new(SqsConfig {
+        endpoint_url: format!("http://{}", listener.local_addr()?),
+        ..Default::default()
+    });
+    tokio::spawn(serve(listener, sqs.clone(), shutdown.clone()));
+    Ok(sqs)
+}

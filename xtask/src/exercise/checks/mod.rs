@@ -88,15 +88,11 @@ pub async fn run(exercise: &Exercise, attempt: &Attempt) -> Result<Verdict> {
         "2-1-queue" => step2::queue(attempt).await,
         "2-2-plus-one" => step2::plus_one(attempt).await,
         "2-3-loop" => step2::shell_loop(attempt).await,
+        "3-1-slow-worker" => step3::slow_worker(attempt).await,
         "3-2-predict" => step3::predict(attempt).await,
         "3-3-fix-config" => step3::fix_config(attempt).await,
-        other => Ok(Verdict::fail(
-            String::new(),
-            Advice::new(
-                format!("{other}의 검사기는 아직 만들어지지 않았습니다. 다음 버전에 들어갑니다."),
-                format!("The check of {other} is not written yet: it comes in the next version."),
-            ),
-        )),
+        "3-4-heartbeat" => step3::heartbeat(attempt).await,
+        other => anyhow::bail!("exercise {other} has no check"),
     }
 }
 

@@ -174,7 +174,18 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
     let check = step1_http::scenario::SCENARIO
         .iter()
         .find(|c| c.what == first.what);
+    let timed_out = first.logs.iter().any(|l| l.contains("Task timed out"));
     let advice = match check {
+        _ if timed_out => Advice::new(
+            format!(
+                "\"{}\"에서 함수가 타임아웃까지 끝나지 않았습니다. 끝나지 않는 반복문이나 기다림이 있는지 보세요. Lambda는 타임아웃에서 함수를 멈추고 500을 돌려줍니다.",
+                first.what
+            ),
+            format!(
+                "The function ran until its timeout on \"{}\": look for a loop or a wait that never ends. Lambda stops a function at its timeout, and the HTTP API answers 500.",
+                first.what
+            ),
+        ),
         _ if first.status >= 500 => Advice::new(
             format!(
                 "\"{}\"에서 함수가 에러로 끝났습니다({}). 위의 함수 로그에서 패닉 메시지를 보세요. todo!()가 남아 있으면 호출될 때 패닉합니다.",

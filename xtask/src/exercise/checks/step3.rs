@@ -12,10 +12,12 @@ use anyhow::{Context, Result};
 use localcloud::config::{ResolveContext, ServerlessConfig};
 use serde::Deserialize;
 
+use localcloud::events::EventKind;
+
 use super::{Advice, Verdict};
-use crate::exercise::attempt::Attempt;
+use crate::exercise::attempt::{Attempt, Code};
 use crate::lesson::LessonId;
-use crate::lesson::step3::experiment::{self, Mode};
+use crate::lesson::step3::experiment::{self, Mode, Record};
 use crate::lesson::step3::report::{self, ScenarioReport};
 use crate::lesson::step3::scenario::{Final, Scenario, Setting};
 use crate::lesson::step3::{self as lesson_step3};
@@ -66,15 +68,11 @@ async fn experiment(
 /// The learner's file, with the work set to the retrospective's 15 s
 /// whatever it says (the work is the problem's given, not a knob).
 fn learner_config(path: &std::path::Path, context: &ResolveContext) -> Result<ServerlessConfig> {
-    let mut config = ServerlessConfig::from_file_with(path, context)?;
-    for function in &mut config.functions {
-        if !function.sqs_events.is_empty() {
-            function
-                .environment
-                .insert("WORK_SECONDS".into(), WORK_SECONDS.to_string());
-        }
-    }
-    Ok(config)
+    step3_experiment::config_with_worker_env(
+        path,
+        context,
+        &[("WORK_SECONDS", WORK_SECONDS.to_string())],
+    )
 }
 
 /// The rule that decided a job's fate in `setting`, in both languages.
@@ -306,4 +304,257 @@ fn provider_timeout_only(text: &str) -> Option<Advice> {
             format!("provider.timeout ({provider} s) becomes the function's timeout, but Lift does not read it and counts 6 s for the visibility (36 s): put the timeout under the worker."),
         )
     })
+}
+
+/// One experiment with the learner's worker, in virtual time: the exercise
+/// crate's check program (built code) or the worker in process (tests).
+/// `Err` holds why it did not run, for the learner.
+async fn worker_experiment(
+    attempt: &Attempt,
+    scenario: Scenario,
+    work: u32,
+    visibility: u32,
+    jobs: u32,
+    heartbeat: bool,
+) -> Result<Result<Record, String>> {
+    let path = attempt.serverless_yml();
+    let on_off = if heartbeat { "on" } else { "off" };
+    match &attempt.code {
+        Code::Built => {
+            let binary = crate::paths::target_dir()
+                .join("debug")
+                .join(format!("{}-check", attempt.lesson.package));
+            let mut command = tokio::process::Command::new(&binary);
+            command
+                .arg(&path)
+                .args([scenario.name(), &work.to_string(), &visibility.to_string()])
+                .args([&jobs.to_string(), on_off])
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true);
+            // Virtual time takes milliseconds; real seconds mean the
+            // worker blocks its thread (std::thread::sleep, a busy loop).
+            match tokio::time::timeout(std::time::Duration::from_secs(120), command.output()).await {
+                Err(_) => Ok(Err(
+                    "the experiment ran for 120 s of real time: in virtual time it takes well under a second, so something in the worker blocks its thread (std::thread::sleep, a loop that never awaits)".to_owned(),
+                )),
+                Ok(output) => {
+                    let output = output.with_context(|| format!("cannot run {}", binary.display()))?;
+                    if output.status.success() {
+                        Ok(Ok(serde_json::from_slice(&output.stdout)
+                            .context("the check program's record does not read")?))
+                    } else {
+                        Ok(Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()))
+                    }
+                }
+            }
+        }
+        Code::Step3Worker(make_worker) => {
+            let make_worker = make_worker.clone();
+            tokio::task::spawn_blocking(move || {
+                let runtime = lesson_step3::runtime(Mode::Virtual)?;
+                let environment = [
+                    ("WORK_SECONDS", work.to_string()),
+                    ("HEARTBEAT", on_off.to_owned()),
+                ];
+                let make_config = |context: &ResolveContext| {
+                    step3_experiment::config_with_worker_env(&path, context, &environment)
+                };
+                let make_stack = |config, lambda, sqs, key: &str| {
+                    step3_experiment::in_process_stack(config, lambda, sqs, key, &*make_worker)
+                };
+                Ok(runtime
+                    .block_on(step3_experiment::run(
+                        scenario,
+                        Mode::Virtual,
+                        jobs,
+                        work,
+                        visibility,
+                        &make_config,
+                        &make_stack,
+                    ))
+                    .map_err(|e| format!("{e:#}")))
+            })
+            .await
+            .context("the experiment stopped")?
+        }
+        Code::InProcess(_) => {
+            anyhow::bail!("a step-3 worker exercise runs the worker, not a stack")
+        }
+    }
+}
+
+/// 3-1-slow-worker: every commit comes `WORK_SECONDS` after its receive,
+/// for two values of `WORK_SECONDS`.
+pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
+    let mut report = String::new();
+    for work in [WORK_SECONDS, 7] {
+        let record = match worker_experiment(
+            attempt,
+            Scenario::Fixed,
+            work,
+            LOWERED_VISIBILITY,
+            2,
+            false,
+        )
+        .await?
+        {
+            Ok(record) => record,
+            Err(why) => {
+                report.push_str(&format!("✗ WORK_SECONDS={work}: {why}\n"));
+                return Ok(Verdict::fail(
+                    report,
+                    Advice::new(
+                        "실험이 끝나지 않았습니다. 위의 메시지를 보세요. std::thread::sleep은 스레드 전체를 멈춥니다. tokio의 sleep(...).await를 쓰세요.",
+                        "The experiment did not finish: see the message above. std::thread::sleep stops the whole thread; use tokio's sleep(...).await.",
+                    ),
+                ));
+            }
+        };
+        let received: BTreeMap<(&str, u32), i64> = record
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::MessageReceived {
+                    queue,
+                    message_id,
+                    receive_count,
+                    ..
+                } if *queue == record.queue => {
+                    Some(((message_id.as_str(), *receive_count), e.at_epoch_millis))
+                }
+                _ => None,
+            })
+            .collect();
+        let input_of: BTreeMap<&str, u32> = record
+            .jobs
+            .iter()
+            .map(|(input, id)| (id.as_str(), *input))
+            .collect();
+        report.push_str(&format!("WORK_SECONDS={work}\n"));
+        if record.commits.is_empty() {
+            return Ok(Verdict::fail(
+                report + "✗ no commit\n",
+                Advice::new(
+                    "커밋이 하나도 없습니다. 일한 뒤에 commit(event, log)을 부르는 줄이 남아 있는지 보세요.",
+                    "Nothing was committed: check that commit(event, log) is still called after the work.",
+                ),
+            ));
+        }
+        let mut wrong = None;
+        for (at, id, count) in &record.commits {
+            let after = received.get(&(id.as_str(), *count)).map(|r| at - r);
+            let ok = after == Some(i64::from(work) * 1000);
+            report.push_str(&format!(
+                "{} job {} receive {count}: commit {} after the receive\n",
+                if ok { "✓" } else { "✗" },
+                input_of.get(id.as_str()).copied().unwrap_or(0),
+                after.map_or("?".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            ));
+            if !ok && wrong.is_none() {
+                wrong = after;
+            }
+        }
+        if let Some(after) = wrong {
+            let advice = if after == 0 {
+                Advice::new(
+                    format!(
+                        "커밋이 수신과 같은 순간에 왔습니다. 아무것도 기다리지 않았습니다. commit(event, log) 앞에서 self.work({work}초)만큼 tokio의 sleep(...).await로 기다리세요."
+                    ),
+                    format!(
+                        "The commit came at the very instant of its receive: nothing waited. Before commit(event, log), wait self.work ({work} s) with tokio's sleep(...).await."
+                    ),
+                )
+            } else {
+                Advice::new(
+                    format!(
+                        "커밋이 수신 {:.1}초 뒤에 왔지만 WORK_SECONDS는 {work}초입니다. 숫자를 코드에 박지 말고 self.work를 쓰세요.",
+                        after as f64 / 1000.0
+                    ),
+                    format!(
+                        "The commit came {:.1} s after its receive, and WORK_SECONDS is {work}: wait self.work, not a number written in the code.",
+                        after as f64 / 1000.0
+                    ),
+                )
+            };
+            return Ok(Verdict::fail(report, advice));
+        }
+    }
+    Ok(Verdict::pass(report))
+}
+
+/// 3-4-heartbeat: with the heartbeat on and the live queue's visibility
+/// lowered below the work, every job is committed once and deleted.
+pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
+    let mut report = String::new();
+    for visibility in [LOWERED_VISIBILITY, 4] {
+        let record = match worker_experiment(
+            attempt,
+            Scenario::Heartbeat,
+            WORK_SECONDS,
+            visibility,
+            2,
+            true,
+        )
+        .await?
+        {
+            Ok(record) => record,
+            Err(why) => {
+                report.push_str(&format!("✗ visibility {visibility} s: {why}\n"));
+                return Ok(Verdict::fail(
+                    report,
+                    Advice::new(
+                        "실험이 끝나지 않았습니다. 위의 메시지를 보세요.",
+                        "The experiment did not finish: see the message above.",
+                    ),
+                ));
+            }
+        };
+        let observed = report::build(&record);
+        let all_once = observed
+            .jobs
+            .iter()
+            .all(|j| (j.receives, j.commits, j.final_place) == (1, 1, Final::Deleted));
+        if all_once {
+            report.push_str(&format!(
+                "✓ visibility {visibility} s, 15 s of work: every job received once, committed once, deleted\n"
+            ));
+            continue;
+        }
+        let extended = record
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::VisibilityChanged { .. }))
+            .count();
+        report.push('\n');
+        report.push_str(&report::render(&observed));
+        let why = if extended == 0 {
+            Advice::new(
+                "ChangeMessageVisibility가 한 번도 SQS에 닿지 않았습니다. beat 안에서 메시지마다 호출하세요.".to_owned(),
+                "No ChangeMessageVisibility reached SQS: call it for each message inside beat.".to_owned(),
+            )
+        } else {
+            Advice::new(
+                format!(
+                    "가시성 연장은 {extended}번 있었지만 일이 끝나기 전에 메시지가 다시 보였습니다. 새 타임아웃은 호출한 순간부터 세므로, every마다 일이 끝날 때까지 계속 연장해야 합니다."
+                ),
+                format!(
+                    "The visibility was extended {extended} times, yet the message became visible before the work ended: a new timeout counts from the call, so extend it every `every`, again and again until the work ends."
+                ),
+            )
+        };
+        return Ok(Verdict::fail(
+            report,
+            Advice::new(
+                format!(
+                    "가시성 {visibility}초, 작업 15초에서 모든 작업이 한 번씩 커밋되고 지워져야 합니다. {}",
+                    why.ko
+                ),
+                format!(
+                    "With the visibility at {visibility} s and 15 s of work, every job must be committed once and deleted. {}",
+                    why.en
+                ),
+            ),
+        ));
+    }
+    Ok(Verdict::pass(report))
 }

@@ -11,7 +11,7 @@
 pub mod experiment;
 pub mod on_aws;
 pub mod report;
-pub mod scenario;
+pub use step3_experiment::scenario;
 pub mod timeline_svg;
 
 use std::path::PathBuf;

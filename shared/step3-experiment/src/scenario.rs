@@ -16,9 +16,9 @@
 
 use anyhow::{Result, bail};
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// The retrospective's own file: no worker timeout (6 s default), Lift's visibility 36 s.
@@ -87,7 +87,7 @@ fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
 }
 
 /// Where a job ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Final {
     Deleted,
@@ -106,7 +106,7 @@ impl Final {
 }
 
 /// A job's fate: how often it was received and committed, where it ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fate {
     pub receives: u32,
     pub commits: u32,
@@ -115,7 +115,7 @@ pub struct Fate {
 }
 
 /// What one scenario runs with, read from its serverless.yml.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Setting {
     pub work_seconds: u32,
     pub function_timeout_seconds: u32,
@@ -246,7 +246,8 @@ mod tests {
     #[test]
     fn each_scenario_edits_one_line_of_the_lesson_file() {
         let file = std::fs::read_to_string(
-            crate::paths::root().join("lessons/step3-dlq-visibility/serverless.yml"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../lessons/step3-dlq-visibility/serverless.yml"),
         )
         .unwrap();
         let as_written = Scenario::AsWritten.serverless_yml(&file, 3).unwrap();

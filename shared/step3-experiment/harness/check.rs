@@ -1,0 +1,72 @@
+//! The check program of a step-3 exercise crate (`<package>-check`, made by
+//! `cargo xtask exercise`): the step-3 experiment with the learner's worker
+//! (the crate's `step3_dlq_visibility` library, which is the learner's
+//! copy of the lesson's), in virtual time, its record printed as JSON for
+//! `cargo xtask exercise check` to judge with the lesson's rules.
+//!
+//! ```text
+//! <package>-check <serverless.yml> <scenario> <work-seconds> <visibility> <jobs> <heartbeat on|off>
+//! ```
+
+use std::process::ExitCode;
+
+use step3_experiment::localcloud::config::ResolveContext;
+use step3_experiment::scenario::Scenario;
+use step3_experiment::{Mode, in_process_stack, worker_of};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [path, scenario, work, visibility, jobs, heartbeat] = args.as_slice() else {
+        anyhow::bail!(
+            "usage: <serverless.yml> <scenario> <work-seconds> <visibility> <jobs> <heartbeat on|off>"
+        );
+    };
+    let scenario = <Scenario as clap::ValueEnum>::from_str(scenario, true)
+        .map_err(|e| anyhow::anyhow!("scenario {scenario:?}: {e}"))?;
+    let work: u32 = work.parse()?;
+    let visibility: u32 = visibility.parse()?;
+    let jobs: u32 = jobs.parse()?;
+    let environment = [
+        ("WORK_SECONDS", work.to_string()),
+        ("HEARTBEAT", heartbeat.clone()),
+    ];
+    let make_config = |context: &ResolveContext| {
+        step3_experiment::config_with_worker_env(path.as_ref(), context, &environment)
+    };
+    let make_stack = |config, lambda, sqs, worker_key: &str| {
+        in_process_stack(
+            config,
+            lambda,
+            sqs,
+            worker_key,
+            &worker_of!(step3_dlq_visibility),
+        )
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()?;
+    let record = runtime.block_on(step3_experiment::run(
+        scenario,
+        Mode::Virtual,
+        jobs,
+        work,
+        visibility,
+        &make_config,
+        &make_stack,
+    ))?;
+    Ok(serde_json::to_string(&record)?)
+}
