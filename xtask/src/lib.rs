@@ -74,6 +74,7 @@ enum Command {
 /// AWS SDKs in `xtask-aws` (see [`aws_sdks`]): a command that needs them and
 /// finds none is run again by `xtask-aws`.
 pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::ExitCode {
+    forget_cargo_run_environment();
     if let Some(sdks) = sdks {
         aws_sdks::install(sdks);
     }
@@ -99,5 +100,35 @@ pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo run` (the `cargo xtask` alias) gives this process the xtask
+/// package's variables (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...), and
+/// every cargo the runner starts (`lesson ... run`, `exercise check`, `ci`)
+/// would inherit them. A build script that watches one sees it change
+/// between `cargo xtask` and the nested `cargo build` (ring's watches
+/// `CARGO_MANIFEST_DIR`), so cargo rebuilt it, and everything above it
+/// (rustls, the AWS SDK, localcloud, xtask), on every such command, back and
+/// forth: about 10 s each time, a minute on a first run.
+fn forget_cargo_run_environment() {
+    let inherited: Vec<std::ffi::OsString> = std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let key = key.to_string_lossy();
+            key.starts_with("CARGO_PKG_")
+                || matches!(
+                    key.as_ref(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_BIN_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                )
+        })
+        .collect();
+    for key in inherited {
+        // SAFETY: the first thing `main` does, before any thread starts.
+        unsafe { std::env::remove_var(key) };
     }
 }
