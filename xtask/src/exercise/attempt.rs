@@ -242,6 +242,35 @@ pub fn first_errors(stderr: &str, count: usize) -> String {
 mod tests {
     use super::*;
 
+    /// `--exercise NAME` builds, packages and deploys the learner's crate:
+    /// the made serverless.yml names the binaries the lesson runs as.
+    #[test]
+    fn a_crate_exercise_runs_and_packages_its_own_binaries() {
+        let catalog = super::super::catalog::Catalog::load().unwrap();
+        for exercise in catalog.exercises.iter().filter(|e| e.copy == Copy::Crate) {
+            let lesson = lesson_of(exercise).unwrap();
+            assert_eq!(Some(lesson.package), exercise.package.as_deref());
+            let made = super::super::starter::make(exercise).unwrap();
+            let yml = &made
+                .iter()
+                .find(|m| m.path == "serverless.yml")
+                .unwrap()
+                .text;
+            for (_, bin) in lesson.binaries {
+                assert!(bin.starts_with(lesson.package), "{bin}");
+                assert!(
+                    yml.contains(&format!("target/lambda/{bin}/{bin}.zip")),
+                    "{}: {bin} not in its serverless.yml",
+                    exercise.name
+                );
+            }
+            let manifest = &made.iter().find(|m| m.path == "Cargo.toml").unwrap().text;
+            for (_, bin) in lesson.binaries {
+                assert!(manifest.contains(&format!("name = \"{bin}\"")), "{bin}");
+            }
+        }
+    }
+
     #[test]
     fn compiler_errors_are_cut_to_the_first_ones() {
         let stderr = "exercises/1-2-validate/src/lib.rs:24:5: error[E0308]: mismatched types\n\
