@@ -65,6 +65,7 @@ fn run() -> anyhow::Result<String> {
         jobs,
         work,
         visibility,
+        step3_experiment::localcloud::sqs::StaleDelete::Keep,
         &make_config,
         &make_stack,
     ))?;

@@ -88,6 +88,7 @@ pub fn setting_of(
     scenario: Scenario,
     work_seconds: u32,
     lowered_visibility: u32,
+    stale_delete: localcloud::sqs::StaleDelete,
 ) -> Result<(Setting, localcloud::config::Function)> {
     let queue = work_queue(config)?;
     let redrive = queue.redrive.as_ref().context("the queue has no DLQ")?;
@@ -112,6 +113,7 @@ pub fn setting_of(
         },
         max_receive_count: redrive.max_receive_count,
         heartbeat: worker.environment.get("HEARTBEAT").map(String::as_str) == Some("on"),
+        stale_delete,
     };
     setting.check(scenario)?;
     Ok((setting, worker.clone()))
@@ -134,6 +136,7 @@ pub async fn run(
     jobs: u32,
     work_seconds: u32,
     lowered_visibility: u32,
+    stale_delete: localcloud::sqs::StaleDelete,
     make_config: &MakeConfig<'_>,
     make_stack: &MakeStack<'_>,
 ) -> Result<Record> {
@@ -145,9 +148,16 @@ pub async fn run(
     let sqs = match mode {
         Mode::Virtual => Sqs::new(SqsConfig {
             clock,
+            stale_delete,
             ..Default::default()
         }),
-        Mode::Real => localcloud::sqs::serve_loopback(0, &shutdown).await?,
+        Mode::Real => {
+            let config = SqsConfig {
+                stale_delete,
+                ..Default::default()
+            };
+            localcloud::sqs::serve_loopback_with(0, &shutdown, config).await?
+        }
     };
     let context = ResolveContext {
         sqs_endpoint_url: sqs.endpoint_url(),
@@ -155,7 +165,13 @@ pub async fn run(
         ..Default::default()
     };
     let config = make_config(&context)?;
-    let (setting, worker) = setting_of(&config, scenario, work_seconds, lowered_visibility)?;
+    let (setting, worker) = setting_of(
+        &config,
+        scenario,
+        work_seconds,
+        lowered_visibility,
+        stale_delete,
+    )?;
     let queue = work_queue(&config)?.clone();
     let worker_key = worker.key.clone();
 

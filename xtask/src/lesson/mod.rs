@@ -215,7 +215,12 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                     lesson.build(Profile::Debug)?;
                     runtime.block_on(step2::run(&lesson, jobs as usize))
                 }
-                Step2Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
+                Step2Action::Up(args) => up::run(
+                    &runtime,
+                    &lesson,
+                    &args.up,
+                    Some((args.sqs_port, args.stale_delete)),
+                ),
                 Step2Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step2Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step2Action::Aws(action) => action.run(&lesson),
@@ -234,7 +239,12 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                     drop(runtime);
                     step3::run(&lesson, &args)
                 }
-                Step3Action::Up(args) => up::run(&runtime, &lesson, &args.up, Some(args.sqs_port)),
+                Step3Action::Up(args) => up::run(
+                    &runtime,
+                    &lesson,
+                    &args.up,
+                    Some((args.sqs_port, args.stale_delete)),
+                ),
                 Step3Action::Invoke(args) => runtime.block_on(endpoint::invoke(&lesson, &args)),
                 Step3Action::Loop(args) => runtime.block_on(endpoint::run_loop(&lesson, &args)),
                 Step3Action::Aws(action) => action.run(&lesson),

@@ -14,7 +14,7 @@ use localcloud::console::{self, Sources};
 use localcloud::lambda::logs::{Echo, Logs};
 use localcloud::server::CancellationToken;
 
-use super::stack::{Lesson, Profile, serve_sqs, with_logs};
+use super::stack::{Lesson, Profile, with_logs};
 use super::state::{self, RunningUp};
 
 #[derive(Args)]
@@ -41,6 +41,10 @@ pub struct QueueUpArgs {
     /// Port of SQS on 127.0.0.1.
     #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
     pub sqs_port: u16,
+    /// What a DeleteMessage with an older receipt handle does: `keep` (the
+    /// message stays) or `delete` (it goes); AWS's reference has said both.
+    #[arg(long, default_value = "keep", value_parser = super::step3::parse_stale_delete)]
+    pub stale_delete: localcloud::sqs::StaleDelete,
 }
 
 /// Checks the ports, builds, then serves until Ctrl-C or SIGTERM.
@@ -48,8 +52,9 @@ pub fn run(
     runtime: &tokio::runtime::Runtime,
     lesson: &Lesson,
     args: &UpArgs,
-    sqs_port: Option<u16>,
+    sqs: Option<(u16, localcloud::sqs::StaleDelete)>,
 ) -> Result<ExitCode> {
+    let sqs_port = sqs.map(|(port, _)| port);
     // A busy port is found before a minute of building, not after.
     port_is_free(args.port, "--port")?;
     if let Some(port) = sqs_port {
@@ -74,7 +79,7 @@ pub fn run(
     };
     let ports = Ports {
         http: args.port,
-        sqs: sqs_port,
+        sqs,
         console: args.console_port,
     };
     runtime.block_on(serve(lesson, ports, profile, echo))
@@ -83,7 +88,7 @@ pub fn run(
 /// Where `up` serves (0: a free port).
 struct Ports {
     http: u16,
-    sqs: Option<u16>,
+    sqs: Option<(u16, localcloud::sqs::StaleDelete)>,
     console: u16,
 }
 
@@ -103,7 +108,13 @@ fn port_is_free(port: u16, flag: &str) -> Result<()> {
 async fn serve(lesson: &Lesson, ports: Ports, profile: Profile, echo: Echo) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let sqs = match ports.sqs {
-        Some(port) => Some(serve_sqs(port, &shutdown).await?),
+        Some((port, stale_delete)) => {
+            let config = localcloud::sqs::SqsConfig {
+                stale_delete,
+                ..Default::default()
+            };
+            Some(localcloud::sqs::serve_loopback_with(port, &shutdown, config).await?)
+        }
         None => None,
     };
     let stack = lesson.stack(with_logs(Logs::with_echo(echo)), profile, sqs.clone())?;

@@ -36,6 +36,8 @@ pub struct Engine {
     pub queues: BTreeMap<String, Queue>,
     /// Where deliveries, DLQ moves and redrives are reported.
     pub events: Events,
+    /// What a DeleteMessage with an older receipt handle does.
+    pub stale_delete: super::StaleDelete,
     deleted_at: HashMap<String, Instant>,
     nonce: u64,
 }
@@ -48,6 +50,7 @@ impl Engine {
             endpoint_url,
             queues: BTreeMap::new(),
             events: Events::new(),
+            stale_delete: super::StaleDelete::Keep,
             deleted_at: HashMap::new(),
             nonce: 0,
         }

@@ -56,6 +56,50 @@ pub struct SqsConfig {
     pub clock: Clock,
     /// Where what happens is reported (a new, unobserved stream by default).
     pub events: Events,
+    /// What a DeleteMessage with an older receipt handle does.
+    pub stale_delete: StaleDelete,
+}
+
+/// What DeleteMessage does with a receipt handle older than the message's
+/// latest receive. AWS's API reference has said it two ways:
+///
+/// - "you must provide the most recently received ReceiptHandle for the
+///   message (otherwise, the request succeeds, but the message will not be
+///   deleted)": the older page, still in boto3's reference
+///   (<https://boto3.amazonaws.com/v1/documentation/api/latest/reference/services/sqs/client/delete_message.html>);
+/// - "… the request succeeds, but the message might not be deleted": the
+///   current page
+///   (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>).
+///
+/// Both are settings here; neither is what AWS promises every time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaleDelete {
+    /// "Will not be deleted": the message stays (the default).
+    #[default]
+    Keep,
+    /// "Might not be deleted", read the other way: the message goes.
+    Delete,
+}
+
+impl StaleDelete {
+    pub fn name(self) -> &'static str {
+        match self {
+            StaleDelete::Keep => "keep",
+            StaleDelete::Delete => "delete",
+        }
+    }
+}
+
+impl std::str::FromStr for StaleDelete {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "keep" => Ok(StaleDelete::Keep),
+            "delete" => Ok(StaleDelete::Delete),
+            other => Err(format!("{other:?}: keep or delete")),
+        }
+    }
 }
 
 impl Default for SqsConfig {
@@ -66,6 +110,7 @@ impl Default for SqsConfig {
             endpoint_url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
             clock: Clock::system(),
             events: Events::new(),
+            stale_delete: StaleDelete::Keep,
         }
     }
 }
@@ -88,6 +133,7 @@ impl Sqs {
     pub fn new(config: SqsConfig) -> Self {
         let mut engine = engine::Engine::new(config.account_id, config.region, config.endpoint_url);
         engine.events = config.events.clone();
+        engine.stale_delete = config.stale_delete;
         Self {
             shared: Arc::new(Shared {
                 clock: config.clock,
@@ -270,10 +316,19 @@ pub async fn serve_loopback(
     port: u16,
     shutdown: &crate::server::CancellationToken,
 ) -> std::io::Result<Sqs> {
+    serve_loopback_with(port, shutdown, SqsConfig::default()).await
+}
+
+/// [`serve_loopback`] with `config` (its `endpoint_url` is the address).
+pub async fn serve_loopback_with(
+    port: u16,
+    shutdown: &crate::server::CancellationToken,
+    config: SqsConfig,
+) -> std::io::Result<Sqs> {
     let listener = crate::server::bind_loopback(port).await?;
     let sqs = Sqs::new(SqsConfig {
         endpoint_url: format!("http://{}", listener.local_addr()?),
-        ..Default::default()
+        ..config
     });
     tokio::spawn(serve(listener, sqs.clone(), shutdown.clone()));
     Ok(sqs)

@@ -148,6 +148,9 @@ pub enum Deletion {
     Deleted { message_id: String },
     /// The message was received again since this handle was issued: it stays.
     StaleHandle { message_id: String },
+    /// The message was received again since this handle was issued, and
+    /// went all the same ([`super::StaleDelete::Delete`]).
+    DeletedWithOlderHandle { message_id: String },
     /// No such message any more (deleted, moved, purged, expired).
     Gone,
 }
@@ -344,20 +347,29 @@ impl Queue {
     /// older handle succeeds and deletes nothing (SQS-API DeleteMessage).
     /// Returns whether a message was deleted.
     pub fn delete(&mut self, handle: ReceiptHandle) -> bool {
-        matches!(self.delete_outcome(handle), Deletion::Deleted { .. })
+        matches!(
+            self.delete_outcome(handle, super::StaleDelete::Keep),
+            Deletion::Deleted { .. }
+        )
     }
 
-    /// DeleteMessage, telling what happened: "you must provide the most
-    /// recently received ReceiptHandle for the message (otherwise, the
-    /// request succeeds, but the message will not be deleted)"
-    /// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>).
-    pub fn delete_outcome(&mut self, handle: ReceiptHandle) -> Deletion {
+    /// DeleteMessage, telling what happened. With an older handle AWS says
+    /// the message "will not" (older pages) or "might not" (the current
+    /// reference) be deleted: [`super::StaleDelete`] picks the reading.
+    /// With [`super::StaleDelete::Delete`], an older handle deletes too
+    /// (the other reading of "might not be deleted").
+    pub fn delete_outcome(&mut self, handle: ReceiptHandle, stale: super::StaleDelete) -> Deletion {
         let Some(message) = self.messages.get(&handle.seq) else {
             return Deletion::Gone;
         };
         if message.receipt_nonce != Some(handle.nonce) {
-            return Deletion::StaleHandle {
-                message_id: message.id.clone(),
+            let message_id = message.id.clone();
+            return match stale {
+                super::StaleDelete::Keep => Deletion::StaleHandle { message_id },
+                super::StaleDelete::Delete => match self.remove(handle.seq) {
+                    Some(_) => Deletion::DeletedWithOlderHandle { message_id },
+                    None => Deletion::Gone,
+                },
             };
         }
         match self.remove(handle.seq) {
@@ -538,7 +550,7 @@ mod tests {
         let (second, m) = q.receive(seq, Duration::from_secs(1), later, 0, 2).unwrap();
         assert_eq!(m.receive_count, 2);
         assert_eq!(
-            q.delete_outcome(first),
+            q.delete_outcome(first, crate::sqs::StaleDelete::Keep),
             Deletion::StaleHandle {
                 message_id: "id".into()
             }
@@ -546,7 +558,32 @@ mod tests {
         assert!(!q.delete(first), "stale handle");
         assert_eq!(q.counts().in_flight, 1);
         assert!(q.delete(second));
-        assert_eq!(q.delete_outcome(second), Deletion::Gone);
+        assert_eq!(
+            q.delete_outcome(second, crate::sqs::StaleDelete::Keep),
+            Deletion::Gone
+        );
+    }
+
+    #[test]
+    fn under_the_other_reading_an_older_handle_deletes() {
+        let now = Instant::now();
+        let mut q = Queue::new("q".into(), "arn".into(), QueueSettings::default(), 0);
+        let seq = q.push(message(now), Duration::ZERO, now);
+        let (first, _) = q.receive(seq, Duration::from_secs(1), now, 0, 1).unwrap();
+        let later = now + Duration::from_secs(1);
+        q.advance(later);
+        let (second, _) = q.receive(seq, Duration::from_secs(1), later, 0, 2).unwrap();
+        assert_eq!(
+            q.delete_outcome(first, crate::sqs::StaleDelete::Delete),
+            Deletion::DeletedWithOlderHandle {
+                message_id: "id".into()
+            }
+        );
+        assert_eq!(q.counts().in_flight, 0);
+        assert_eq!(
+            q.delete_outcome(second, crate::sqs::StaleDelete::Delete),
+            Deletion::Gone
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use localcloud::config::{ResolveContext, ServerlessConfig};
 use serde::Deserialize;
 
 use localcloud::events::EventKind;
+use localcloud::sqs::StaleDelete;
 
 use super::{Advice, Verdict};
 use crate::exercise::attempt::{Attempt, Code};
@@ -45,6 +46,7 @@ async fn experiment(
                 jobs,
                 WORK_SECONDS,
                 LOWERED_VISIBILITY,
+                StaleDelete::Keep,
             ))?,
             Some(path) => {
                 let make_config = |context: &ResolveContext| learner_config(path, context);
@@ -55,6 +57,7 @@ async fn experiment(
                     jobs,
                     WORK_SECONDS,
                     LOWERED_VISIBILITY,
+                    StaleDelete::Keep,
                     &make_config,
                 ))?
             }
@@ -369,6 +372,7 @@ async fn worker_experiment(
                         jobs,
                         work,
                         visibility,
+                        StaleDelete::Keep,
                         &make_config,
                         &make_stack,
                     ))

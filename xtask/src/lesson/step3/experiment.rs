@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result};
 use localcloud::config::{ResolveContext, ServerlessConfig};
+use localcloud::sqs::StaleDelete;
 
 pub use step3_experiment::{
     EPOCH_MILLIS, Invocation, MakeConfig, Mode, Record, in_process_stack, parse_commit, sdk_client,
@@ -40,6 +41,7 @@ pub async fn run(
     jobs: u32,
     work_seconds: u32,
     lowered_visibility: u32,
+    stale_delete: StaleDelete,
 ) -> Result<Record> {
     let make_config = |context: &ResolveContext| config_of(lesson, scenario, work_seconds, context);
     run_with(
@@ -49,11 +51,13 @@ pub async fn run(
         jobs,
         work_seconds,
         lowered_visibility,
+        stale_delete,
         &make_config,
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 /// [`run`] with the serverless.yml read by `make_config` (an exercise's
 /// file instead of the lesson's).
 pub async fn run_with(
@@ -63,6 +67,7 @@ pub async fn run_with(
     jobs: u32,
     work_seconds: u32,
     lowered_visibility: u32,
+    stale_delete: StaleDelete,
     make_config: &MakeConfig<'_>,
 ) -> Result<Record> {
     let make_stack = |config, lambda, sqs, worker_key: &str| match mode {
@@ -81,6 +86,7 @@ pub async fn run_with(
         jobs,
         work_seconds,
         lowered_visibility,
+        stale_delete,
         make_config,
         &make_stack,
     )

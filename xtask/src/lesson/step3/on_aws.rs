@@ -88,6 +88,7 @@ pub fn run(lesson: &Lesson, args: &RunArgs, target: &TargetArgs) -> Result<ExitC
             *scenario,
             args.work_seconds,
             args.visibility,
+            args.stale_delete,
         )?;
         settings.push((*scenario, setting));
     }
@@ -420,6 +421,7 @@ mod tests {
             visibility_seconds: visibility,
             max_receive_count: 3,
             heartbeat: false,
+            stale_delete: localcloud::sqs::StaleDelete::Keep,
         }
     }
 

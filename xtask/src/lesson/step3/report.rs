@@ -447,7 +447,7 @@ pub fn subtitle(s: &Setting, mode: Mode) -> String {
         )
     };
     format!(
-        "work {} s, worker timeout {} s, {visibility}, maxReceiveCount {}, heartbeat {}, {} time",
+        "work {} s, worker timeout {} s, {visibility}, maxReceiveCount {}, heartbeat {}, {} time{}",
         s.work_seconds,
         s.function_timeout_seconds,
         s.max_receive_count,
@@ -455,6 +455,10 @@ pub fn subtitle(s: &Setting, mode: Mode) -> String {
         match mode {
             Mode::Virtual => "virtual",
             Mode::Real => "real",
+        },
+        match s.stale_delete {
+            localcloud::sqs::StaleDelete::Keep => "",
+            localcloud::sqs::StaleDelete::Delete => ", a delete with an older handle deletes",
         }
     )
 }

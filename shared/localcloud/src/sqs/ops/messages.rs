@@ -438,16 +438,19 @@ pub struct DeleteMessageRequest {
 }
 
 /// DeleteMessage: "you must provide the most recently received
-/// ReceiptHandle for the message (otherwise, the request succeeds, but the
-/// message will not be deleted)"
-/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>);
-/// the events tell the two apart.
+/// ReceiptHandle for the message"; with an older one the request succeeds
+/// and the message "will not" or "might not" be deleted, as AWS's pages
+/// have said it (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>):
+/// [`crate::sqs::StaleDelete`] picks the reading; the events tell them apart.
 pub fn delete_message(sqs: &Sqs, req: DeleteMessageRequest) -> SqsResult<super::queues::Empty> {
     let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
     let handle = Engine::decode_handle(&name, &req.receipt_handle)?;
-    let deletion = engine.queue_mut_by_name(&name, now)?.delete_outcome(handle);
+    let stale = engine.stale_delete;
+    let deletion = engine
+        .queue_mut_by_name(&name, now)?
+        .delete_outcome(handle, stale);
     report_deletion(sqs, &name, deletion, now_millis);
     Ok(super::queues::Empty {})
 }
@@ -456,7 +459,9 @@ pub fn delete_message(sqs: &Sqs, req: DeleteMessageRequest) -> SqsResult<super::
 fn report_deletion(sqs: &Sqs, queue: &str, deletion: Deletion, now_millis: i64) {
     let queue = queue.to_owned();
     let kind = match deletion {
-        Deletion::Deleted { message_id } => EventKind::MessageDeleted { queue, message_id },
+        Deletion::Deleted { message_id } | Deletion::DeletedWithOlderHandle { message_id } => {
+            EventKind::MessageDeleted { queue, message_id }
+        }
         Deletion::StaleHandle { message_id } => EventKind::DeleteIgnored {
             queue,
             message_id: Some(message_id),
@@ -508,6 +513,7 @@ pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsRes
     let (now, now_millis) = sqs.now();
     let mut engine = sqs.engine();
     let name = engine.name_from_url(&req.queue_url)?;
+    let stale = engine.stale_delete;
     let queue = engine.queue_mut_by_name(&name, now)?;
     let mut response = BatchResponse {
         successful: Vec::new(),
@@ -516,7 +522,7 @@ pub fn delete_message_batch(sqs: &Sqs, req: DeleteMessageBatchRequest) -> SqsRes
     for entry in req.entries {
         match Engine::decode_handle(&name, &entry.receipt_handle) {
             Ok(handle) => {
-                report_deletion(sqs, &name, queue.delete_outcome(handle), now_millis);
+                report_deletion(sqs, &name, queue.delete_outcome(handle, stale), now_millis);
                 response.successful.push(IdEntry { id: entry.id });
             }
             Err(e) => response
