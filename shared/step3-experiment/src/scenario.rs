@@ -193,7 +193,7 @@ impl Setting {
         if !self.heartbeat
             && self.stale_delete == StaleDelete::Delete
             && w > self.visibility_seconds
-            && w % self.visibility_seconds == 0
+            && w.is_multiple_of(self.visibility_seconds)
         {
             bail!(
                 "--work-seconds {w} is a multiple of the {} visibility timeout ({} s): whether the first delete or the next receive comes first is a race; pick another number",
