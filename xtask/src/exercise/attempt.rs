@@ -92,15 +92,17 @@ impl Attempt {
 
     /// Files in `dir` with the code in process (the CI proofs).
     pub fn in_process(exercise: &Exercise, dir: PathBuf, code: Box<MakeCode>) -> Result<Self> {
+        Self::in_dir(exercise, dir, Code::InProcess(code))
+    }
+
+    /// Files in `dir` (a starting point or a solution written elsewhere):
+    /// the stack is booted from `dir/serverless.yml` when there is one.
+    pub fn in_dir(exercise: &Exercise, dir: PathBuf, code: Code) -> Result<Self> {
         let mut lesson = lesson_of(exercise)?;
         if dir.join("serverless.yml").exists() {
             lesson.dir = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
         }
-        Ok(Self {
-            dir,
-            code: Code::InProcess(code),
-            lesson,
-        })
+        Ok(Self { dir, code, lesson })
     }
 
     /// The stack's file: the learner's, or the lesson's when the exercise

@@ -19,7 +19,7 @@ use localcloud::lambda::{InvokeContext, adapters};
 use localcloud::sqs::Sqs;
 use localcloud::stack::CodeSource;
 
-use super::attempt::{Attempt, Code, MakeCode, lesson_of};
+use super::attempt::{Attempt, Code, MakeCode};
 use super::catalog::{Catalog, Exercise};
 use super::checks::{self, Verdict};
 use super::starter::{self, MadeFile};
@@ -58,15 +58,7 @@ fn write(dir: &Path, files: &[MadeFile]) {
 
 /// An attempt whose files are in `dir`, run from the lesson's binaries.
 fn built(exercise: &Exercise, dir: &Path) -> Attempt {
-    let mut lesson = lesson_of(exercise).unwrap();
-    if dir.join("serverless.yml").exists() {
-        lesson.dir = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
-    }
-    Attempt {
-        dir: dir.to_owned(),
-        code: Code::Built,
-        lesson,
-    }
+    Attempt::in_dir(exercise, dir.to_owned(), Code::Built).unwrap()
 }
 
 async fn check(exercise: &Exercise, attempt: &Attempt) -> Verdict {

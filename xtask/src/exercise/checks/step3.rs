@@ -78,6 +78,14 @@ fn learner_config(path: &std::path::Path, context: &ResolveContext) -> Result<Se
     )
 }
 
+/// What 3-3 and 3-4 ask: every job received once, committed once, deleted.
+fn every_job_once(observed: &ScenarioReport) -> bool {
+    observed
+        .jobs
+        .iter()
+        .all(|j| (j.receives, j.commits, j.final_place) == (1, 1, Final::Deleted))
+}
+
 /// The rule that decided a job's fate in `setting`, in both languages.
 pub fn deciding_rule(setting: &Setting) -> Advice {
     let (w, t, v, m) = (
@@ -259,10 +267,7 @@ pub async fn fix_config(attempt: &Attempt) -> Result<Verdict> {
         }
     };
     let mut report = report::render(&observed);
-    let all_once = observed
-        .jobs
-        .iter()
-        .all(|j| (j.receives, j.commits, j.final_place) == (1, 1, Final::Deleted));
+    let all_once = every_job_once(&observed);
     if all_once {
         return Ok(Verdict::pass(report));
     }
@@ -514,10 +519,7 @@ pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
             }
         };
         let observed = report::build(&record);
-        let all_once = observed
-            .jobs
-            .iter()
-            .all(|j| (j.receives, j.commits, j.final_place) == (1, 1, Final::Deleted));
+        let all_once = every_job_once(&observed);
         if all_once {
             report.push_str(&format!(
                 "✓ visibility {visibility} s, 15 s of work: every job received once, committed once, deleted\n"
