@@ -22,6 +22,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod dynamodb;
 pub mod esm;
 pub mod events;
 pub mod http_api;
