@@ -299,6 +299,9 @@ fn render(scenario: Scenario, setting: &Setting, observed: &[Observed]) -> Strin
         ));
     }
     let commits: u32 = observed.iter().map(|o| o.fate.commits).sum();
+    // Duplicate commits, as the local verdict counts them: the commits
+    // beyond each job's first (a job never committed adds none).
+    let committed = observed.iter().filter(|o| o.fate.commits > 0).count() as u32;
     let dlq = observed
         .iter()
         .filter(|o| o.fate.final_place == Final::Dlq)
@@ -306,7 +309,7 @@ fn render(scenario: Scenario, setting: &Setting, observed: &[Observed]) -> Strin
     out.push_str(&format!(
         "{} jobs, {commits} commits ({} duplicates), {dlq} in the DLQ",
         observed.len(),
-        commits.saturating_sub(observed.len() as u32)
+        commits - committed
     ));
     out
 }
@@ -463,6 +466,15 @@ mod tests {
         );
         assert!(
             table.ends_with("2 jobs, 4 commits (2 duplicates), 1 in the DLQ"),
+            "{table}"
+        );
+        // Duplicate commits are the commits beyond each job's first: a job
+        // never committed does not make up for another's extra commits.
+        let only_a = HashMap::from([("a".to_owned(), commits["a"].clone())]);
+        let observed = observe(&sent, &only_a, &in_dlq, false, t0, expected);
+        let table = render(Scenario::ShortVisibility, &setting(10), &observed);
+        assert!(
+            table.ends_with("2 jobs, 3 commits (2 duplicates), 1 in the DLQ"),
             "{table}"
         );
         // A job still queued is said to be there, not deleted.
