@@ -152,6 +152,28 @@ pub enum EventKind {
         request_id: String,
         messages: Vec<BatchMessage>,
     },
+    /// A DynamoDB table was created (CreateTable, or a stack's
+    /// `AWS::DynamoDB::Table`).
+    TableCreated { table: String },
+    /// DeleteTable.
+    TableDeleted { table: String },
+    /// PutItem, UpdateItem or DeleteItem changed an item (`operation`);
+    /// `key` reads `id=job-1` (or `pk=a, sk=3`).
+    ItemWritten {
+        table: String,
+        operation: String,
+        key: String,
+    },
+    /// A write's `ConditionExpression` was false: nothing changed, and the
+    /// caller got `ConditionalCheckFailedException`. For an idempotent
+    /// worker, this is a duplicate caught.
+    ConditionalCheckFailed {
+        table: String,
+        operation: String,
+        key: String,
+    },
+    /// Time to Live deleted an expired item.
+    ItemExpired { table: String, key: String },
 }
 
 /// One message of a batch an event source mapping handed to a function.

@@ -64,7 +64,7 @@ pub enum StackError {
     #[error("{0}")]
     Bind(std::io::Error),
     #[error("{path}: {defined_at}: {message}")]
-    Queue {
+    Resource {
         path: PathBuf,
         defined_at: String,
         message: String,
@@ -106,11 +106,14 @@ impl Stack {
         };
         sqs.set_region(config.provider.region.clone());
         create_queues(&config, &sqs)?;
+        create_tables(&config, &sqs)?;
         settings.region = config.provider.region.clone();
         // Functions reach localcloud's SQS through the standard variables
         // the AWS SDKs read, with credentials as Lambda gives every function.
         for (key, value) in [
             ("AWS_ENDPOINT_URL_SQS", sqs.endpoint_url()),
+            // DynamoDB answers on the same endpoint (crate::dynamodb).
+            ("AWS_ENDPOINT_URL_DYNAMODB", sqs.endpoint_url()),
             ("AWS_ACCESS_KEY_ID", "AKIDLOCALCLOUD".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "localcloud".to_owned()),
             ("AWS_SESSION_TOKEN", "localcloud".to_owned()),
@@ -291,7 +294,7 @@ impl RunningStack {
 /// Creates the file's queues, then sets their redrive policies (a queue may
 /// name a DLQ defined after it).
 fn create_queues(config: &ServerlessConfig, sqs: &Sqs) -> Result<(), StackError> {
-    let error = |defined_at: &str, message: String| StackError::Queue {
+    let error = |defined_at: &str, message: String| StackError::Resource {
         path: config.path.clone(),
         defined_at: defined_at.to_owned(),
         message,
@@ -318,6 +321,23 @@ fn create_queues(config: &ServerlessConfig, sqs: &Sqs) -> Result<(), StackError>
             )
             .map_err(|e| error(&queue.defined_at, e.message))?;
         }
+    }
+    Ok(())
+}
+
+/// The file's `AWS::DynamoDB::Table`s, in the DynamoDB served beside the
+/// SQS (same endpoint). A table is refused as CreateTable would refuse it,
+/// with the file's path and the resource.
+fn create_tables(config: &ServerlessConfig, sqs: &Sqs) -> Result<(), StackError> {
+    let dynamodb = sqs.dynamodb();
+    for table in &config.tables {
+        dynamodb
+            .create_table_from_json(&table.properties)
+            .map_err(|e| StackError::Resource {
+                path: config.path.clone(),
+                defined_at: table.defined_at.clone(),
+                message: e.to_string(),
+            })?;
     }
     Ok(())
 }

@@ -41,6 +41,29 @@ pub struct ServerlessConfig {
     pub functions: Vec<Function>,
     /// The SQS queues the file defines (Lift constructs, AWS::SQS::Queue).
     pub queues: Vec<QueueSpec>,
+    /// The DynamoDB tables the file defines (AWS::DynamoDB::Table).
+    pub tables: Vec<TableSpec>,
+}
+
+/// A DynamoDB table the file defines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSpec {
+    pub name: String,
+    /// The resource's `Properties` as JSON, `TableName` set: the shape of
+    /// CreateTable's request (plus `TimeToLiveSpecification`).
+    pub properties: serde_json::Value,
+    /// `resources.Resources.<LogicalId>`.
+    pub defined_at: String,
+}
+
+/// One statement of `provider.iam.role.statements`, its resources resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamStatement {
+    pub effect: String,
+    pub actions: Vec<String>,
+    /// ARNs; a CloudFormation function localcloud does not resolve is kept
+    /// as `<Fn::Join ...>`.
+    pub resources: Vec<String>,
 }
 
 /// What a file's values are resolved against: the CLI options and where
@@ -106,6 +129,8 @@ pub struct Provider {
     pub timeout: Option<u32>,
     pub memory_size: Option<u32>,
     pub environment: BTreeMap<String, String>,
+    /// `iam.role.statements`, resolved (not enforced).
+    pub iam_statements: Vec<IamStatement>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

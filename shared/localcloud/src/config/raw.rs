@@ -44,6 +44,8 @@ pub(super) struct RawProvider {
     pub(super) memory_size: Option<MemorySize>,
     #[serde(default)]
     pub(super) environment: BTreeMap<String, EnvValue>,
+    #[serde(default)]
+    pub(super) iam: Option<RawIam>,
 }
 
 #[derive(Deserialize)]
@@ -456,7 +458,7 @@ impl RefValue {
                         }
                     }
                     _ => Err(format!(
-                        "the CloudFormation function !{tag} is not supported by localcloud here (supported: !Ref and !GetAtt of an AWS::SQS::Queue)"
+                        "the CloudFormation function !{tag} is not supported by localcloud here (supported: !Ref and !GetAtt of an AWS::SQS::Queue or AWS::DynamoDB::Table)"
                     )),
                 }
             }
@@ -474,7 +476,7 @@ impl RefValue {
                         }
                     }
                     (Some(other), _) => Err(format!(
-                        "the CloudFormation function {other} is not supported by localcloud here (supported: Ref and Fn::GetAtt of an AWS::SQS::Queue)"
+                        "the CloudFormation function {other} is not supported by localcloud here (supported: Ref and Fn::GetAtt of an AWS::SQS::Queue or AWS::DynamoDB::Table)"
                     )),
                     (None, _) => Err("expected a string, Ref or Fn::GetAtt".into()),
                 }
@@ -641,7 +643,8 @@ impl<'de> Deserialize<'de> for RawConstruct {
     }
 }
 
-/// `resources:` — CloudFormation. localcloud plays `AWS::SQS::Queue` only.
+/// `resources:` — CloudFormation. localcloud plays `AWS::SQS::Queue` and
+/// `AWS::DynamoDB::Table`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct RawResources {
@@ -649,23 +652,31 @@ pub(super) struct RawResources {
     pub(super) resources: Ordered<RawResource>,
 }
 
+/// The resource types localcloud plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ResourceType {
+    SqsQueue,
+    DynamoDbTable,
+}
+
 pub(super) struct RawResource {
-    /// Properties of an `AWS::SQS::Queue`.
+    pub(super) kind: ResourceType,
     pub(super) properties: serde_yaml_ng::Mapping,
 }
 
 impl<'de> Deserialize<'de> for RawResource {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = serde_yaml_ng::Value::deserialize(d)?;
-        match value.get("Type").and_then(|t| t.as_str()) {
-            Some("AWS::SQS::Queue") => {}
+        let resource_type = match value.get("Type").and_then(|t| t.as_str()) {
+            Some("AWS::SQS::Queue") => ResourceType::SqsQueue,
+            Some("AWS::DynamoDB::Table") => ResourceType::DynamoDbTable,
             Some(other) => {
                 return Err(de::Error::custom(format!(
-                    "resource type {other} is not supported by localcloud (supported: AWS::SQS::Queue)"
+                    "resource type {other} is not supported by localcloud (supported: AWS::SQS::Queue, AWS::DynamoDB::Table)"
                 )));
             }
             None => return Err(de::Error::custom("a resource needs a `Type`")),
-        }
+        };
         let properties = match value.get("Properties") {
             None => serde_yaml_ng::Mapping::new(),
             Some(serde_yaml_ng::Value::Mapping(m)) => m.clone(),
@@ -676,6 +687,64 @@ impl<'de> Deserialize<'de> for RawResource {
                 )));
             }
         };
-        Ok(RawResource { properties })
+        Ok(RawResource {
+            kind: resource_type,
+            properties,
+        })
+    }
+}
+
+/// `provider.iam.role.statements` (Serverless v3 "IAM permissions"): read
+/// so their `Resource` references resolve (a typo in a `Ref` fails here,
+/// as it would on deploy); localcloud does not enforce IAM.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RawIam {
+    #[serde(default)]
+    pub(super) role: Option<RawIamRole>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RawIamRole {
+    #[serde(default)]
+    pub(super) statements: Vec<RawIamStatement>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RawIamStatement {
+    pub(super) effect: Option<String>,
+    #[serde(default)]
+    pub(super) action: OneOrMany<String>,
+    /// Kept as written: a `Ref` or `Fn::GetAtt` resolves; other functions
+    /// (`Fn::Join`, `Fn::Sub`) are kept unresolved, since nothing local
+    /// depends on them.
+    #[serde(default)]
+    pub(super) resource: OneOrMany<serde_yaml_ng::Value>,
+}
+
+/// IAM's `Action: x` or `Action: [x, y]`.
+pub(super) struct OneOrMany<T>(pub(super) Vec<T>);
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml_ng::Value::deserialize(d)?;
+        match value {
+            serde_yaml_ng::Value::Sequence(items) => items
+                .into_iter()
+                .map(|v| T::deserialize(v).map_err(de::Error::custom))
+                .collect::<Result<Vec<_>, _>>()
+                .map(OneOrMany),
+            other => T::deserialize(other)
+                .map(|v| OneOrMany(vec![v]))
+                .map_err(de::Error::custom),
+        }
     }
 }

@@ -16,12 +16,13 @@ use std::path::Path;
 
 use super::raw::{
     EnvValue, Ordered, RawConfig, RawConstruct, RawEvent, RawFunction, RawSqsEvent, RawWorker,
-    RefValue,
+    RefValue, ResourceType,
 };
 use super::variables::Variables;
 use super::{
     Architecture, DEFAULT_MEMORY_MB, DEFAULT_REGION, DEFAULT_STAGE, DEFAULT_TIMEOUT_SECONDS,
-    Function, Provider, QueueSpec, Redrive, ResolveContext, ServerlessConfig, SqsEventSource,
+    Function, IamStatement, Provider, QueueSpec, Redrive, ResolveContext, ServerlessConfig,
+    SqsEventSource, TableSpec,
 };
 
 /// The DLQ of a Lift queue keeps messages 14 days, the SQS maximum.
@@ -180,9 +181,14 @@ pub(super) fn resolve(
         .map(|r| r.resources)
         .unwrap_or_else(|| Ordered(Vec::new()));
     let mut resource_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut table_names: BTreeMap<String, String> = BTreeMap::new();
     for (key, resource) in &resources.0 {
-        let at = format!("resources.Resources.{key}.Properties.QueueName");
-        let name = match resource.properties.get("QueueName") {
+        let name_key = match resource.kind {
+            ResourceType::SqsQueue => "QueueName",
+            ResourceType::DynamoDbTable => "TableName",
+        };
+        let at = format!("resources.Resources.{key}.Properties.{name_key}");
+        let name = match resource.properties.get(name_key) {
             Some(value) => {
                 let RefValue::Text(text) =
                     RefValue::from_yaml(value).map_err(|e| format!("{at}: {e}"))?
@@ -194,13 +200,28 @@ pub(super) fn resolve(
             // CloudFormation would add a random suffix; locally the name is stable.
             None => format!("{}-{key}", vars.stack_name()),
         };
-        resource_names.insert(key.clone(), name);
+        match resource.kind {
+            ResourceType::SqsQueue => resource_names.insert(key.clone(), name),
+            ResourceType::DynamoDbTable => table_names.insert(key.clone(), name),
+        };
     }
     let refs = Refs {
         vars: &vars,
         resources: &resource_names,
+        tables: &table_names,
     };
+    let mut tables = Vec::new();
     for (key, resource) in &resources.0 {
+        if resource.kind == ResourceType::DynamoDbTable {
+            let err = |m: String| with_line(m, &format!("{key}:"));
+            tables.push(table_spec(key, &resource.properties, &table_names[key]).map_err(err)?);
+        }
+    }
+    for (key, resource) in resources
+        .0
+        .iter()
+        .filter(|(_, r)| r.kind == ResourceType::SqsQueue)
+    {
         let at = format!("resources.Resources.{key}.Properties");
         let err = |m: String| with_line(m, &format!("{key}:"));
         let mut attributes = BTreeMap::new();
@@ -286,6 +307,29 @@ pub(super) fn resolve(
             .collect()
     };
     let provider_environment = environment(p.environment, "provider.environment")?;
+    let mut iam_statements = Vec::new();
+    let statements = p
+        .iam
+        .and_then(|iam| iam.role)
+        .map(|role| role.statements)
+        .unwrap_or_default();
+    for (i, statement) in statements.into_iter().enumerate() {
+        let at = format!("provider.iam.role.statements[{i}]");
+        let mut resources = Vec::new();
+        for value in &statement.resource.0 {
+            let resolved = match RefValue::from_yaml(value) {
+                Ok(reference) => refs.text(&reference, &format!("{at}.Resource"))?,
+                // Fn::Join, Fn::Sub...: kept as written (IAM is not enforced).
+                Err(_) => format!("<{}>", serde_json::to_string(value).unwrap_or_default()),
+            };
+            resources.push(resolved);
+        }
+        iam_statements.push(IamStatement {
+            effect: statement.effect.unwrap_or_else(|| "Allow".into()),
+            actions: statement.action.0,
+            resources,
+        });
+    }
     let provider = Provider {
         name: p.name.0,
         runtime: p.runtime,
@@ -295,6 +339,7 @@ pub(super) fn resolve(
         timeout: p.timeout.map(|t| t.0),
         memory_size: p.memory_size.map(|m| m.0),
         environment: provider_environment,
+        iam_statements,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let service_artifact = raw.package.and_then(|p| p.artifact);
@@ -380,6 +425,71 @@ pub(super) fn resolve(
         plugins: raw.plugins,
         functions,
         queues,
+        tables,
+    })
+}
+
+/// The properties of `AWS::DynamoDB::Table` localcloud plays, and those it
+/// accepts and leaves to AWS (CloudFormation "AWS::DynamoDB::Table").
+const TABLE_PROPERTIES: [&str; 6] = [
+    "TableName",
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "TimeToLiveSpecification",
+];
+const TABLE_PROPERTIES_IGNORED: [&str; 7] = [
+    "Tags",
+    "PointInTimeRecoverySpecification",
+    "SSESpecification",
+    "DeletionProtectionEnabled",
+    "TableClass",
+    "ContributorInsightsSpecification",
+    "StreamSpecification",
+];
+
+/// An `AWS::DynamoDB::Table` resource as CreateTable's request.
+fn table_spec(
+    key: &str,
+    properties: &serde_yaml_ng::Mapping,
+    name: &str,
+) -> Result<TableSpec, String> {
+    let at = format!("resources.Resources.{key}.Properties");
+    let mut request = serde_json::Map::new();
+    for (property, value) in properties {
+        let property = property.as_str().unwrap_or_default();
+        if TABLE_PROPERTIES_IGNORED.contains(&property) {
+            continue;
+        }
+        if !TABLE_PROPERTIES.contains(&property) {
+            return Err(format!(
+                "{at}.{property} is not supported by localcloud (it plays {}; it accepts and ignores {})",
+                TABLE_PROPERTIES.join(", "),
+                TABLE_PROPERTIES_IGNORED.join(", ")
+            ));
+        }
+        if property == "TableName" {
+            continue;
+        }
+        let value = serde_json::to_value(value).map_err(|_| {
+            format!(
+                "{at}.{property}: only plain values are supported here (no !Ref or other functions)"
+            )
+        })?;
+        request.insert(property.to_owned(), value);
+    }
+    request.insert(
+        "TableName".into(),
+        serde_json::Value::String(name.to_owned()),
+    );
+    if !request.contains_key("KeySchema") {
+        return Err(format!("{at}.KeySchema is required"));
+    }
+    Ok(TableSpec {
+        name: name.to_owned(),
+        properties: serde_json::Value::Object(request),
+        defined_at: format!("resources.Resources.{key}"),
     })
 }
 
@@ -387,15 +497,32 @@ pub(super) fn resolve(
 struct Refs<'a> {
     vars: &'a Variables<'a>,
     resources: &'a BTreeMap<String, String>,
+    /// DynamoDB tables: logical id -> table name.
+    tables: &'a BTreeMap<String, String>,
 }
 
 impl Refs<'_> {
     fn text(&self, value: &RefValue, at: &str) -> Result<String, String> {
         let queue = |id: &str| {
             self.resources.get(id).ok_or_else(|| {
-                format!("{at}: {id} is not an AWS::SQS::Queue under resources.Resources")
+                format!("{at}: {id} is not an AWS::SQS::Queue or AWS::DynamoDB::Table under resources.Resources")
             })
         };
+        if let RefValue::Ref(id) | RefValue::GetAtt(id, _) = value
+            && let Some(table) = self.tables.get(id)
+        {
+            // CloudFormation "AWS::DynamoDB::Table", return values: Ref is
+            // the table name; Fn::GetAtt Arn its ARN.
+            return match value {
+                RefValue::GetAtt(_, attribute) if attribute == "Arn" => {
+                    Ok(self.vars.table_arn(table))
+                }
+                RefValue::GetAtt(_, other) => Err(format!(
+                    "{at}: localcloud resolves Fn::GetAtt {id}.Arn of an AWS::DynamoDB::Table, not {other:?} (no streams)"
+                )),
+                _ => Ok(table.clone()),
+            };
+        }
         match value {
             RefValue::Text(text) => self.vars.resolve(text, at),
             RefValue::Ref(id) => Ok(self.vars.queue_url(queue(id)?)),

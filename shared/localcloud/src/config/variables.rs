@@ -123,6 +123,13 @@ impl Variables<'_> {
         )
     }
 
+    pub(super) fn table_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{name}",
+            self.region, self.context.account_id
+        )
+    }
+
     pub(super) fn queue_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:sqs:{}:{}:{name}",

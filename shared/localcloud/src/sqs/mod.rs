@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::dynamodb::{DynamoConfig, DynamoDb};
 use crate::events::Events;
 pub use error::{ErrorCode, SqsError, SqsResult};
 pub use queue::Counts;
@@ -58,6 +59,9 @@ pub struct SqsConfig {
     pub events: Events,
     /// What a DeleteMessage with an older receipt handle does.
     pub stale_delete: StaleDelete,
+    /// How long after its expiry the DynamoDB served beside this SQS
+    /// deletes an expired item ([`crate::dynamodb::DEFAULT_TTL_DELETE_AFTER`]).
+    pub ttl_delete_after: std::time::Duration,
 }
 
 /// What DeleteMessage does with a receipt handle older than the message's
@@ -111,6 +115,7 @@ impl Default for SqsConfig {
             clock: Clock::system(),
             events: Events::new(),
             stale_delete: StaleDelete::Keep,
+            ttl_delete_after: crate::dynamodb::DEFAULT_TTL_DELETE_AFTER,
         }
     }
 }
@@ -127,10 +132,19 @@ struct Shared {
     /// All queues. A `std` mutex: no await happens while it is held.
     engine: Mutex<engine::Engine>,
     move_tasks: Mutex<Vec<ops::move_tasks::MoveTask>>,
+    /// DynamoDB, served on the same endpoint (see [`SqsService`]).
+    dynamodb: DynamoDb,
 }
 
 impl Sqs {
     pub fn new(config: SqsConfig) -> Self {
+        let dynamodb = DynamoDb::new(DynamoConfig {
+            account_id: config.account_id.clone(),
+            region: config.region.clone(),
+            clock: config.clock.clone(),
+            events: config.events.clone(),
+            ttl_delete_after: config.ttl_delete_after,
+        });
         let mut engine = engine::Engine::new(config.account_id, config.region, config.endpoint_url);
         engine.events = config.events.clone();
         engine.stale_delete = config.stale_delete;
@@ -140,6 +154,7 @@ impl Sqs {
                 events: config.events,
                 engine: Mutex::new(engine),
                 move_tasks: Mutex::new(Vec::new()),
+                dynamodb,
             }),
         }
     }
@@ -147,6 +162,11 @@ impl Sqs {
     /// What happens in this SQS, as a stream ([`crate::events`]).
     pub fn events(&self) -> Events {
         self.shared.events.clone()
+    }
+
+    /// The DynamoDB served on the same endpoint.
+    pub fn dynamodb(&self) -> DynamoDb {
+        self.shared.dynamodb.clone()
     }
 
     /// The API as a tower service.
@@ -275,7 +295,9 @@ impl Sqs {
 
     /// Changes the region in ARNs (a stack uses its service's region).
     pub fn set_region(&self, region: impl Into<String>) {
-        self.engine().region = region.into();
+        let region = region.into();
+        self.shared.dynamodb.set_region(region.clone());
+        self.engine().region = region;
     }
 
     pub fn region(&self) -> String {

@@ -43,28 +43,77 @@ impl SqsService {
         Self { sqs }
     }
 
-    /// Serves one request.
+    /// Serves one request: SQS, or DynamoDB when `X-Amz-Target` starts
+    /// with `DynamoDB_20120810.` (one endpoint for both, as LocalStack
+    /// serves every service on one port).
     pub async fn call_http<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let mut response = match self.answer(request).await {
-            Ok(body) => {
-                let mut response = Response::new(Full::new(body));
-                response.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-amz-json-1.0"),
-                );
-                response
+        let is_dynamodb = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with(crate::dynamodb::protocol::TARGET_PREFIX));
+        let mut response = if is_dynamodb {
+            match self.answer_dynamodb(request).await {
+                Ok(body) => json_1_0(body),
+                Err(error) => {
+                    let mut response = json_1_0(Bytes::from(error.body()));
+                    *response.status_mut() = error.code.http_status();
+                    response
+                }
             }
-            Err(error) => error_response(&error),
+        } else {
+            match self.answer(request).await {
+                Ok(body) => json_1_0(body),
+                Err(error) => error_response(&error),
+            }
         };
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-amzn-requestid", value);
         }
         response
+    }
+
+    async fn answer_dynamodb<B>(
+        &self,
+        request: Request<B>,
+    ) -> Result<Bytes, crate::dynamodb::DynamoError>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        use crate::dynamodb::{DynamoError, ErrorCode as DynamoCode};
+        if request.method() != Method::POST {
+            return Err(DynamoError::new(
+                DynamoCode::UnknownOperationException,
+                "localcloud's DynamoDB speaks the AWS JSON 1.0 protocol: POST / with X-Amz-Target: DynamoDB_20120810.<Operation>.",
+            ));
+        }
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = match crate::server::read_body(request.into_body(), MAX_REQUEST_BYTES).await {
+            Ok(body) => body,
+            Err(crate::server::BodyError::TooLarge) => {
+                return Err(DynamoError::new(
+                    DynamoCode::RequestEntityTooLargeException,
+                    format!("The request is larger than {MAX_REQUEST_BYTES} bytes."),
+                ));
+            }
+            Err(crate::server::BodyError::Unreadable(e)) => {
+                return Err(DynamoError::serialization(format!(
+                    "Cannot read the request body: {e}"
+                )));
+            }
+        };
+        crate::dynamodb::protocol::dispatch(&self.sqs.dynamodb(), &target, &body)
     }
 
     async fn answer<B>(&self, request: Request<B>) -> Result<Bytes, SqsError>
@@ -101,6 +150,15 @@ impl SqsService {
         };
         super::protocol::dispatch(&self.sqs, &target, &body).await
     }
+}
+
+fn json_1_0(body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    response
 }
 
 fn error_response(error: &SqsError) -> Response<Full<Bytes>> {
