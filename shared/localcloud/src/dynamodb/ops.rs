@@ -939,7 +939,7 @@ fn read_many(db: &DynamoDb, request: ReadManyRequest, is_query: bool) -> DynamoR
         None => None,
     };
     let filter = match &request.filter_expression {
-        Some(text) => Some(expr::parse_condition(text, &mut ctx)?),
+        Some(text) => Some(expr::parse_filter(text, &mut ctx)?),
         None => None,
     };
     let projection = match &request.projection_expression {

@@ -274,7 +274,6 @@ async fn keys_are_checked_as_aws_checks_them() {
 }
 
 #[tokio::test]
-#[ignore = "WIP: needs the expression module"]
 async fn a_failed_condition_changes_nothing_and_can_return_the_item() {
     let db = db();
     jobs_table(&db);
@@ -325,7 +324,6 @@ async fn a_failed_condition_changes_nothing_and_can_return_the_item() {
 }
 
 #[tokio::test]
-#[ignore = "WIP: needs the expression module"]
 async fn update_item_creates_updates_and_returns_what_was_asked() {
     let db = db();
     jobs_table(&db);
@@ -407,7 +405,6 @@ async fn update_item_creates_updates_and_returns_what_was_asked() {
 }
 
 #[tokio::test]
-#[ignore = "WIP: needs the expression module"]
 async fn expression_names_and_values_must_all_be_used() {
     let db = db();
     jobs_table(&db);
@@ -447,7 +444,6 @@ async fn expression_names_and_values_must_all_be_used() {
 }
 
 #[tokio::test]
-#[ignore = "WIP: needs the expression module"]
 async fn query_reads_one_partition_in_sort_key_order_with_pages() {
     let db = db();
     ok(

@@ -93,6 +93,10 @@ where
     }
 }
 
+/// The error type of a runtime whose process exited during an invocation;
+/// an in-process handler returns it to play a crash.
+pub const EXIT_ERROR: &str = "Runtime.ExitError";
+
 /// An error returned by an in-process handler (what a runtime posts to `/error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerError {
@@ -541,6 +545,15 @@ impl Lambda {
         let call = std::panic::AssertUnwindSafe(handler.call(payload, context)).catch_unwind();
         let outcome = match tokio::time::timeout_at(deadline, call).await {
             Ok(Ok(Ok(result))) => Outcome::Success(result),
+            // A handler plays a crash (its process exiting, as
+            // `std::process::exit` does in a bootstrap) with the error type
+            // process mode reports for it, `Runtime.ExitError`: the
+            // invocation ends as a runtime failure and its environment is
+            // gone.
+            Ok(Ok(Err(e))) if e.error_type == EXIT_ERROR => Outcome::RuntimeFailure {
+                error_type: e.error_type,
+                error_message: e.error_message,
+            },
             Ok(Ok(Err(e))) => Outcome::FunctionError {
                 error_type: e.error_type,
                 error_message: e.error_message,
@@ -565,9 +578,13 @@ impl Lambda {
             },
         };
         self.emit_finished(host, &request_id, environment, &outcome, started.elapsed());
-        // As in process mode, a timeout resets the environment: its id is
-        // not reused, the next invocation is a cold start in a new one.
-        if !matches!(outcome, Outcome::TimedOut { .. }) {
+        // As in process mode, a timeout or a crash resets the environment:
+        // its id is not reused, the next invocation is a cold start in a
+        // new one.
+        if !matches!(
+            outcome,
+            Outcome::TimedOut { .. } | Outcome::RuntimeFailure { .. }
+        ) {
             host.idle_in_process
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -832,7 +849,7 @@ fn function_error(header_type: Option<String>, body: &[u8]) -> Outcome {
 fn exit_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
     match failure {
         EnvFailure::Exited(status) => Outcome::RuntimeFailure {
-            error_type: "Runtime.ExitError".into(),
+            error_type: EXIT_ERROR.into(),
             error_message: format!(
                 "RequestId: {request_id} Error: Runtime exited with error: {status}"
             ),
@@ -865,7 +882,7 @@ fn init_failure_outcome(request_id: &str, failure: EnvFailure) -> Outcome {
             ),
         },
         EnvFailure::Exited(status) => Outcome::RuntimeFailure {
-            error_type: "Runtime.ExitError".into(),
+            error_type: EXIT_ERROR.into(),
             error_message: format!(
                 "RequestId: {request_id} Error: Runtime exited with error: {status}"
             ),
