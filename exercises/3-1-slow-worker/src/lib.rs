@@ -69,4 +69,6 @@
 //! - The producer is [`step2_sqs::producer::Producer`]; `src/bin/` only
 //!   builds both `bootstrap`s under step 3's names.
 
+#[path = "../../../lessons/step3-dlq-visibility/src/idempotency.rs"]
+pub mod idempotency;
 pub mod worker;

@@ -12,10 +12,21 @@
 //! ChangeMessageVisibility), so the messages stay hidden as long as the
 //! worker is alive and working; if it crashes, the heartbeat stops with it
 //! and the messages come back after at most one timeout.
+//!
+//! With `IDEMPOTENCY=on` each job is first claimed in a DynamoDB table
+//! (`IDEMPOTENCY_TABLE`, see [`crate::idempotency`]): a job committed
+//! before is acknowledged without a second commit, one another invocation
+//! is working on goes back to the queue.
+//!
+//! `CRASH_AFTER_COMMIT=first-receive` makes the invocation fail *after* its
+//! commits, when it handled a message's first delivery: the process exits
+//! before Lambda can delete the message (step 3's `crash-after-commit`
+//! scenario: at-least-once delivery with the right configuration).
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::idempotency::{Claim, Idempotency};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -31,13 +42,65 @@ pub const DEFAULT_WORK_SECONDS: u64 = 15;
 pub type LogSink<'a> = &'a (dyn Fn(String) + Send + Sync);
 
 /// The worker: an SQS client for the heartbeat, the queue it reads, how long
-/// a batch takes, and whether the heartbeat is on.
+/// a batch takes, whether the heartbeat is on, the idempotency table (if
+/// any) and the crash it plays (if any).
 #[derive(Clone, Debug)]
 pub struct Worker {
     client: Client,
     queue_url: String,
     work: Duration,
     heartbeat: bool,
+    idempotency: Option<Idempotency>,
+    crash: CrashAfterCommit,
+}
+
+/// `CRASH_AFTER_COMMIT`: whether the invocation fails after its commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CrashAfterCommit {
+    /// `off` (the default).
+    #[default]
+    Off,
+    /// `first-receive`: fail when the batch held a message's first
+    /// delivery (`ApproximateReceiveCount` 1), after committing it; the
+    /// next delivery succeeds.
+    FirstReceive,
+}
+
+/// The invocation failed on purpose (`CRASH_AFTER_COMMIT`): the Lambda
+/// binary exits, as a process that dies does; Lambda then deletes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crash(pub String);
+
+/// The invocation's deadline on both clocks: epoch milliseconds (what the
+/// idempotency record stores) and tokio's `Instant` (what the worker's
+/// timers use). "Now" is the deadline minus the time left, so under tokio's
+/// paused clock (localcloud's virtual time) it follows virtual time.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    pub epoch_millis: i64,
+    pub instant: Instant,
+}
+
+impl Deadline {
+    /// From the Runtime API's deadline (`Lambda-Runtime-Deadline-Ms`,
+    /// `lambda_runtime::Context::deadline`).
+    pub fn from_epoch_millis(epoch_millis: u64) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        let left = u128::from(epoch_millis).saturating_sub(now);
+        Self {
+            epoch_millis: i64::try_from(epoch_millis).unwrap_or(i64::MAX),
+            instant: Instant::now() + Duration::from_millis(u64::try_from(left).unwrap_or(0)),
+        }
+    }
+
+    /// Now, in epoch milliseconds.
+    pub fn now_epoch_millis(&self) -> i64 {
+        let left = self.instant.saturating_duration_since(Instant::now());
+        self.epoch_millis - i64::try_from(left.as_millis()).unwrap_or(0)
+    }
 }
 
 impl Worker {
@@ -54,18 +117,44 @@ impl Worker {
             queue_url: queue_url.into(),
             work,
             heartbeat,
+            idempotency: None,
+            crash: CrashAfterCommit::Off,
         }
+    }
+
+    /// Claims each job in `idempotency`'s table before the work.
+    pub fn with_idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = Some(idempotency);
+        self
+    }
+
+    /// Fails the invocation after its commits, as `crash` says.
+    pub fn with_crash_after_commit(mut self, crash: CrashAfterCommit) -> Self {
+        self.crash = crash;
+        self
     }
 
     /// The settings from the environment serverless.yml gives the worker:
     /// `WORK_SECONDS` (default 15), `HEARTBEAT` (`on`/`off`, default `off`),
     /// `QUEUE_URL` (`${construct:jobs.queueUrl}`, needed when the heartbeat
-    /// is on). The client comes from `aws-config` (region, credentials,
-    /// `AWS_ENDPOINT_URL_SQS`), as the producer's does. A bad value is an
-    /// init error that says what is accepted.
+    /// is on), `IDEMPOTENCY` (`on`/`off`, default `off`),
+    /// `IDEMPOTENCY_TABLE` (the table's name, needed when it is on),
+    /// `CRASH_AFTER_COMMIT` (`off`/`first-receive`). The clients come from
+    /// `aws-config` (region, credentials, `AWS_ENDPOINT_URL_SQS`,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), as the producer's does. A bad value is
+    /// an init error that says what is accepted.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let work = parse_work_seconds(env_var("WORK_SECONDS")?.as_deref())?;
         let heartbeat = parse_heartbeat(env_var("HEARTBEAT")?.as_deref())?;
+        let idempotent = parse_idempotency(env_var("IDEMPOTENCY")?.as_deref())?;
+        let crash = parse_crash_after_commit(env_var("CRASH_AFTER_COMMIT")?.as_deref())?;
+        let table = env_var("IDEMPOTENCY_TABLE")?;
+        if idempotent && table.is_none() {
+            return Err(
+                "IDEMPOTENCY_TABLE is not set: IDEMPOTENCY=on needs it (serverless.yml sets it to !Ref IdempotencyTable)"
+                    .into(),
+            );
+        }
         let queue_url = match env_var("QUEUE_URL")? {
             Some(url) => url,
             None if heartbeat => {
@@ -77,7 +166,13 @@ impl Worker {
             None => String::new(),
         };
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Self::new(Client::new(&config), queue_url, work, heartbeat))
+        let mut worker = Self::new(Client::new(&config), queue_url, work, heartbeat)
+            .with_crash_after_commit(crash);
+        if let (true, Some(table)) = (idempotent, table) {
+            let client = aws_sdk_dynamodb::Client::new(&config);
+            worker = worker.with_idempotency(Idempotency::new(client, table));
+        }
+        Ok(worker)
     }
 
     pub fn work(&self) -> Duration {
@@ -88,13 +183,115 @@ impl Worker {
         self.heartbeat
     }
 
-    /// One batch: work (with the heartbeat if it is on), then commit each
-    /// valid job and report the others in `batchItemFailures`.
-    pub async fn handle(&self, event: &SqsEvent, log: LogSink<'_>) -> SqsBatchResponse {
+    /// One batch: claim each job (when idempotency is on), work (with the
+    /// heartbeat if it is on), commit each claimed job; invalid bodies and
+    /// jobs another invocation is working on go in `batchItemFailures`.
+    /// `Err` when the invocation must crash (`CRASH_AFTER_COMMIT`).
+    pub async fn handle(
+        &self,
+        event: &SqsEvent,
+        deadline: Deadline,
+        log: LogSink<'_>,
+    ) -> Result<SqsBatchResponse, Crash> {
+        let mut response = SqsBatchResponse::default();
+        let mut claimed = Vec::new();
+        for record in &event.records {
+            match Outcome::of(record) {
+                rejected @ Outcome::Rejected { .. } => {
+                    log(rejected.log_line());
+                    fail(&mut response, record);
+                }
+                committed => match self.claim(record, deadline, log).await {
+                    Some(true) => claimed.push(committed),
+                    // Done before: acknowledged, not committed again.
+                    Some(false) => {}
+                    None => fail(&mut response, record),
+                },
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(response);
+        }
+        self.work_on(event, log).await;
+        for outcome in &claimed {
+            log(outcome.log_line());
+            if let (Some(idempotency), Outcome::Committed { input, .. }) =
+                (&self.idempotency, outcome)
+                && let Err(e) = idempotency
+                    .complete(&job_key(input), deadline.now_epoch_millis())
+                    .await
+            {
+                log(format!(
+                    "idempotency: marking {} completed failed: {e}",
+                    job_key(input)
+                ));
+            }
+        }
+        let first_delivery = claimed.iter().any(|outcome| {
+            matches!(outcome, Outcome::Committed { receive_count, .. } if receive_count == "1")
+        });
+        if self.crash == CrashAfterCommit::FirstReceive && first_delivery {
+            let message = "crash after commit (CRASH_AFTER_COMMIT=first-receive): the invocation fails before Lambda deletes the message".to_owned();
+            log(message.clone());
+            return Err(Crash(message));
+        }
+        Ok(response)
+    }
+
+    /// Whether to work on `record`'s job: `Some(true)` to commit it,
+    /// `Some(false)` when it was committed before, `None` when it goes back
+    /// to the queue (in progress elsewhere, or the table could not be
+    /// reached). Always `Some(true)` without idempotency.
+    async fn claim(
+        &self,
+        record: &SqsMessage,
+        deadline: Deadline,
+        log: LogSink<'_>,
+    ) -> Option<bool> {
+        let Some(idempotency) = &self.idempotency else {
+            return Some(true);
+        };
+        let Outcome::Committed {
+            message_id,
+            receive_count,
+            input,
+            ..
+        } = Outcome::of(record)
+        else {
+            return None;
+        };
+        let key = job_key(&input);
+        let claim = idempotency
+            .claim(&key, deadline.now_epoch_millis(), deadline.epoch_millis)
+            .await;
+        match claim {
+            Ok(Claim::Claimed) => Some(true),
+            Ok(Claim::Completed) => {
+                log(format!(
+                    "duplicate {message_id} receive {receive_count}: {key} was committed before; acknowledged without a second commit"
+                ));
+                Some(false)
+            }
+            Ok(Claim::InProgress) => {
+                log(format!(
+                    "busy {message_id} receive {receive_count}: {key} is being worked on by another invocation; back to the queue"
+                ));
+                None
+            }
+            Err(e) => {
+                log(format!(
+                    "idempotency {message_id} receive {receive_count}: claiming {key} failed: {e}; back to the queue"
+                ));
+                None
+            }
+        }
+    }
+
+    /// The batch's work: `WORK_SECONDS`, with the heartbeat if it is on.
+    async fn work_on(&self, event: &SqsEvent, log: LogSink<'_>) {
         // TODO(3-1-slow-worker): 회고의 `await delay(15000)`. 아래 커밋 전에 self.work(WORK_SECONDS)만큼 일하세요.
         // TODO(3-1-slow-worker): the retrospective's `await delay(15000)`: work for self.work
         // (WORK_SECONDS) before the commit below.
-        commit(event, log)
     }
 
     /// The queue's `VisibilityTimeout` now (it may have been changed since
@@ -240,21 +437,33 @@ impl Outcome {
     }
 }
 
-/// The commits of a batch, after the work: one log line per record; the
-/// rejected ones go in `batchItemFailures` (with `ReportBatchItemFailures`,
-/// Lambda deletes the rest).
+/// The commits of a batch without work or idempotency: one log line per
+/// record; the rejected ones go in `batchItemFailures` (with
+/// `ReportBatchItemFailures`, Lambda deletes the rest).
 pub fn commit(event: &SqsEvent, log: LogSink<'_>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
         let outcome = Outcome::of(record);
         log(outcome.log_line());
-        if let Outcome::Rejected { message_id, .. } = outcome {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
+        if let Outcome::Rejected { .. } = outcome {
+            fail(&mut response, record);
         }
     }
     response
+}
+
+/// Reports `record` in `batchItemFailures`: Lambda leaves it in the queue.
+fn fail(response: &mut SqsBatchResponse, record: &SqsMessage) {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = record.message_id.clone().unwrap_or_default();
+    response.batch_item_failures.push(failure);
+}
+
+/// A job's idempotency key: the job itself, from the message body
+/// (`input=41`), never the message id (a redriven or re-sent message has a
+/// new id). A real transfer would carry its own id in the body.
+pub fn job_key(input: &str) -> String {
+    format!("input={input}")
 }
 
 /// `WORK_SECONDS`: a non-negative number of seconds, fractions allowed
@@ -273,6 +482,28 @@ pub fn parse_work_seconds(value: Option<&str>) -> Result<Duration, String> {
                 "WORK_SECONDS must be a non-negative number of seconds, such as 15 or 0.5, got {text:?}"
             )
         })
+}
+
+/// `IDEMPOTENCY`: `on` or `off`; unset means `off`.
+pub fn parse_idempotency(value: Option<&str>) -> Result<bool, String> {
+    match value {
+        None | Some("off") => Ok(false),
+        Some("on") => Ok(true),
+        Some(other) => Err(format!(
+            "IDEMPOTENCY must be \"on\" or \"off\" (unset means off), got {other:?}"
+        )),
+    }
+}
+
+/// `CRASH_AFTER_COMMIT`: `off` or `first-receive`; unset means `off`.
+pub fn parse_crash_after_commit(value: Option<&str>) -> Result<CrashAfterCommit, String> {
+    match value {
+        None | Some("off") => Ok(CrashAfterCommit::Off),
+        Some("first-receive") => Ok(CrashAfterCommit::FirstReceive),
+        Some(other) => Err(format!(
+            "CRASH_AFTER_COMMIT must be \"off\" or \"first-receive\" (unset means off), got {other:?}"
+        )),
+    }
 }
 
 /// `HEARTBEAT`: `on` or `off`; unset means `off`.

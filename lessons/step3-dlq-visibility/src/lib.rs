@@ -67,4 +67,5 @@
 //! - The producer is [`step2_sqs::producer::Producer`]; `src/bin/` only
 //!   builds both `bootstrap`s under step 3's names.
 
+pub mod idempotency;
 pub mod worker;

@@ -22,7 +22,6 @@ pub mod scenario;
 pub use localcloud;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,7 +35,7 @@ use localcloud::clock::Clock;
 use localcloud::config::{QueueSpec, ResolveContext, ServerlessConfig};
 use localcloud::events::{DeleteIgnoredReason, Event, EventKind, InvocationResult};
 use localcloud::lambda::logs::{LogLine, Logs};
-use localcloud::lambda::{InvokeContext, LambdaSettings, adapters};
+use localcloud::lambda::{HandlerError, InvokeContext, LambdaSettings, adapters};
 use localcloud::server::CancellationToken;
 use localcloud::sqs::{Sqs, SqsConfig};
 use localcloud::stack::{CodeSource, Stack, StackOptions};
@@ -70,6 +69,12 @@ pub struct Record {
     pub events: Vec<Event>,
     /// The worker's commit lines: (epoch millis, message id, receive count).
     pub commits: Vec<(i64, String, u32)>,
+    /// The idempotent worker's other lines: `duplicate` (the job was
+    /// committed before: acknowledged) and `busy` (another invocation is
+    /// working on it: back to the queue), as (epoch millis, message id,
+    /// receive count, word).
+    #[serde(default)]
+    pub skips: Vec<(i64, String, u32, String)>,
 }
 
 /// A commit line of the step-3 worker:
@@ -79,6 +84,18 @@ pub fn parse_commit(text: &str) -> Option<(String, u32)> {
     let (id, rest) = rest.split_once(" receive ")?;
     let (count, _) = rest.split_once(':')?;
     Some((id.to_owned(), count.parse().ok()?))
+}
+
+/// A line of the idempotent worker that is not a commit:
+/// `duplicate <messageId> receive <n>: ...` or `busy <messageId> receive <n>: ...`.
+pub fn parse_skip(text: &str) -> Option<(String, u32, String)> {
+    let (word, rest) = text.split_once(' ')?;
+    if word != "duplicate" && word != "busy" {
+        return None;
+    }
+    let (id, rest) = rest.split_once(" receive ")?;
+    let (count, _) = rest.split_once(':')?;
+    Some((id.to_owned(), count.parse().ok()?, word.to_owned()))
 }
 
 /// The scenario's setting as its serverless.yml makes it, checked, and the
@@ -114,6 +131,12 @@ pub fn setting_of(
         max_receive_count: redrive.max_receive_count,
         heartbeat: worker.environment.get("HEARTBEAT").map(String::as_str) == Some("on"),
         stale_delete,
+        idempotent: worker.environment.get("IDEMPOTENCY").map(String::as_str) == Some("on"),
+        crash_after_commit: worker
+            .environment
+            .get("CRASH_AFTER_COMMIT")
+            .map(String::as_str)
+            == Some("first-receive"),
     };
     setting.check(scenario)?;
     Ok((setting, worker.clone()))
@@ -222,10 +245,14 @@ pub async fn run(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(longest);
     let mut events = Vec::new();
     let mut commits = Vec::new();
+    let mut skips = Vec::new();
     loop {
         drain(&mut event_rx, &mut events)?;
         while let Ok(line) = log_rx.try_recv() {
             collect_commit(&line, &mut commits);
+            if let Some((id, count, word)) = parse_skip(&line.text) {
+                skips.push((line.at_epoch_millis, id, count, word));
+            }
         }
         if finished(&events, &sent, &queue.name) {
             break;
@@ -250,6 +277,7 @@ pub async fn run(
         worker: worker.name,
         events,
         commits,
+        skips,
     })
 }
 
@@ -319,15 +347,31 @@ async fn produce(stack: &Stack, input: u32) -> Result<String> {
 /// Where a worker writes its lines (the function's log stream).
 pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 
-/// A worker's batch handler: an event in, the batch response out.
+/// A worker's batch handler: an event and the invocation's deadline in,
+/// the batch response out, or `Err` when the invocation crashes (the
+/// worker's `CRASH_AFTER_COMMIT`).
 pub type WorkerFn = Arc<
-    dyn Fn(SqsEvent, Log) -> Pin<Box<dyn Future<Output = SqsBatchResponse> + Send>> + Send + Sync,
+    dyn Fn(
+            SqsEvent,
+            InvocationDeadline,
+            Log,
+        ) -> Pin<Box<dyn Future<Output = Result<SqsBatchResponse, String>> + Send>>
+        + Send
+        + Sync,
 >;
 
-/// What a worker is made from: an SQS client that reaches localcloud, the
-/// queue URL and the environment serverless.yml gives the function.
+/// An invocation's deadline on both clocks (the worker's `Deadline`).
+#[derive(Clone, Copy, Debug)]
+pub struct InvocationDeadline {
+    pub epoch_millis: i64,
+    pub instant: tokio::time::Instant,
+}
+
+/// What a worker is made from: clients that reach localcloud's SQS and
+/// DynamoDB, and the environment serverless.yml gives the function.
 pub struct WorkerSetup {
     pub client: aws_sdk_sqs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     pub environment: BTreeMap<String, String>,
 }
 
@@ -354,8 +398,10 @@ pub fn in_process_stack(
         .context("the producer has no QUEUE_URL")?;
     let worker = make_worker(WorkerSetup {
         client: client.clone(),
+        dynamodb: dynamodb_client(&sqs, &config.provider.region),
         environment: function(worker_key)?.environment.clone(),
     })?;
+    let clock = lambda.clock;
     let producer = step2_sqs::producer::Producer::new(client, producer_queue);
     let mut code = BTreeMap::new();
     code.insert(
@@ -365,17 +411,40 @@ pub fn in_process_stack(
             async move { producer.handle(request).await }
         })),
     );
+    // As lambda_runtime runs the worker: the event read as JSON, the
+    // response written as JSON; a crash ends the invocation as a process
+    // exit does (Runtime.ExitError, the environment gone).
+    let handler = move |payload: Bytes, context: InvokeContext| {
+        let worker = worker.clone();
+        async move {
+            let event: SqsEvent = serde_json::from_slice(&payload).map_err(|e| HandlerError {
+                error_type: "Runtime.InvalidEvent".into(),
+                error_message: e.to_string(),
+            })?;
+            let deadline = InvocationDeadline {
+                epoch_millis: clock.epoch_millis_at(context.deadline),
+                instant: context.deadline,
+            };
+            let log: Log = Arc::new(move |line: String| context.log(line));
+            match worker(event, deadline, log).await {
+                Ok(response) => {
+                    serde_json::to_vec(&response)
+                        .map(Bytes::from)
+                        .map_err(|e| HandlerError {
+                            error_type: "Runtime.SerializationError".into(),
+                            error_message: e.to_string(),
+                        })
+                }
+                Err(crash) => Err(HandlerError {
+                    error_type: localcloud::lambda::EXIT_ERROR.into(),
+                    error_message: crash,
+                }),
+            }
+        }
+    };
     code.insert(
         worker_key.to_owned(),
-        CodeSource::Handler(adapters::event(
-            move |event: SqsEvent, context: InvokeContext| {
-                let worker = worker.clone();
-                async move {
-                    let log: Log = Arc::new(move |line: String| context.log(line));
-                    Ok::<_, Infallible>(worker(event, log).await)
-                }
-            },
-        )),
+        CodeSource::Handler(Arc::new(handler)),
     );
     Ok(Stack::new(
         config,
@@ -392,6 +461,25 @@ fn work_queue(config: &ServerlessConfig) -> Result<&QueueSpec> {
     config
         .queue_with_dlq()
         .context("the serverless.yml defines no queue with a dead-letter queue")
+}
+
+/// A DynamoDB client reaching the DynamoDB served beside `sqs`, in memory.
+pub fn dynamodb_client(sqs: &Sqs, region: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new(
+            "AKIDLOCALCLOUD",
+            "localcloud",
+            None,
+            None,
+            "localcloud",
+        ))
+        .endpoint_url(sqs.endpoint_url())
+        .http_client(sqs.sdk_http_client())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 pub fn sdk_client(sqs: &Sqs, region: &str) -> aws_sdk_sqs::Client {
@@ -497,23 +585,46 @@ macro_rules! worker_of {
     ($krate:ident) => {
         |setup: $crate::WorkerSetup| -> ::anyhow::Result<$crate::WorkerFn> {
             let environment = &setup.environment;
-            let work = $krate::worker::parse_work_seconds(
-                environment.get("WORK_SECONDS").map(String::as_str),
-            )
-            .map_err(::anyhow::Error::msg)?;
-            let heartbeat =
-                $krate::worker::parse_heartbeat(environment.get("HEARTBEAT").map(String::as_str))
-                    .map_err(::anyhow::Error::msg)?;
-            let worker = ::std::sync::Arc::new($krate::worker::Worker::new(
+            let setting = |name: &str| environment.get(name).map(String::as_str);
+            let work = $krate::worker::parse_work_seconds(setting("WORK_SECONDS"))
+                .map_err(::anyhow::Error::msg)?;
+            let heartbeat = $krate::worker::parse_heartbeat(setting("HEARTBEAT"))
+                .map_err(::anyhow::Error::msg)?;
+            let idempotent = $krate::worker::parse_idempotency(setting("IDEMPOTENCY"))
+                .map_err(::anyhow::Error::msg)?;
+            let crash = $krate::worker::parse_crash_after_commit(setting("CRASH_AFTER_COMMIT"))
+                .map_err(::anyhow::Error::msg)?;
+            let mut worker = $krate::worker::Worker::new(
                 setup.client,
                 environment.get("QUEUE_URL").cloned().unwrap_or_default(),
                 work,
                 heartbeat,
-            ));
-            Ok(::std::sync::Arc::new(move |event, log: $crate::Log| {
-                let worker = worker.clone();
-                Box::pin(async move { worker.handle(&event, &*log).await })
-            }))
+            )
+            .with_crash_after_commit(crash);
+            if idempotent {
+                let table = environment
+                    .get("IDEMPOTENCY_TABLE")
+                    .cloned()
+                    .ok_or_else(|| ::anyhow::anyhow!("IDEMPOTENCY=on needs IDEMPOTENCY_TABLE"))?;
+                worker = worker
+                    .with_idempotency($krate::idempotency::Idempotency::new(setup.dynamodb, table));
+            }
+            let worker = ::std::sync::Arc::new(worker);
+            Ok(::std::sync::Arc::new(
+                move |event, deadline: $crate::InvocationDeadline, log: $crate::Log| {
+                    let worker = worker.clone();
+                    Box::pin(async move {
+                        let deadline = $krate::worker::Deadline {
+                            epoch_millis: deadline.epoch_millis,
+                            instant: deadline.instant,
+                        };
+                        worker
+                            .handle(&event, deadline, &*log)
+                            .await
+                            .map_err(|crash| crash.0)
+                    })
+                },
+            ))
         }
     };
 }

@@ -30,13 +30,22 @@ pub enum Scenario {
     ShortVisibility,
     /// `short-visibility` with the worker's heartbeat on (ChangeMessageVisibility).
     Heartbeat,
+    /// `fixed`, and the first delivery's invocation fails after its commit (CRASH_AFTER_COMMIT).
+    CrashAfterCommit,
+    /// `short-visibility` with the idempotent worker (IDEMPOTENCY: a DynamoDB conditional write per job).
+    Idempotent,
+    /// `crash-after-commit` with the idempotent worker.
+    IdempotentCrash,
 }
 
-pub const ALL: [Scenario; 4] = [
+pub const ALL: [Scenario; 7] = [
     Scenario::AsWritten,
     Scenario::Fixed,
     Scenario::ShortVisibility,
     Scenario::Heartbeat,
+    Scenario::CrashAfterCommit,
+    Scenario::Idempotent,
+    Scenario::IdempotentCrash,
 ];
 
 impl Scenario {
@@ -46,6 +55,9 @@ impl Scenario {
             Scenario::Fixed => "fixed",
             Scenario::ShortVisibility => "short-visibility",
             Scenario::Heartbeat => "heartbeat",
+            Scenario::CrashAfterCommit => "crash-after-commit",
+            Scenario::Idempotent => "idempotent",
+            Scenario::IdempotentCrash => "idempotent-crash",
         }
     }
 
@@ -53,7 +65,20 @@ impl Scenario {
     /// mapping exists (the only way on AWS: a mapping whose queue's
     /// visibility is below the function timeout cannot be created).
     pub fn lowers_visibility(self) -> bool {
-        matches!(self, Scenario::ShortVisibility | Scenario::Heartbeat)
+        matches!(
+            self,
+            Scenario::ShortVisibility | Scenario::Heartbeat | Scenario::Idempotent
+        )
+    }
+
+    /// Whether the worker claims each job in the idempotency table.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Scenario::Idempotent | Scenario::IdempotentCrash)
+    }
+
+    /// Whether the first delivery's invocation crashes after its commit.
+    pub fn crashes(self) -> bool {
+        matches!(self, Scenario::CrashAfterCommit | Scenario::IdempotentCrash)
     }
 
     /// The lesson's serverless.yml, edited for this scenario.
@@ -71,7 +96,21 @@ impl Scenario {
             Scenario::Heartbeat => {
                 text = replace_once(&text, "HEARTBEAT: 'off'", "HEARTBEAT: 'on'")?;
             }
-            Scenario::Fixed | Scenario::ShortVisibility => {}
+            Scenario::Fixed
+            | Scenario::ShortVisibility
+            | Scenario::CrashAfterCommit
+            | Scenario::Idempotent
+            | Scenario::IdempotentCrash => {}
+        }
+        if self.idempotent() {
+            text = replace_once(&text, "IDEMPOTENCY: 'off'", "IDEMPOTENCY: 'on'")?;
+        }
+        if self.crashes() {
+            text = replace_once(
+                &text,
+                "CRASH_AFTER_COMMIT: 'off'",
+                "CRASH_AFTER_COMMIT: 'first-receive'",
+            )?;
         }
         Ok(text)
     }
@@ -130,6 +169,13 @@ pub struct Setting {
     /// AWS's DeleteMessage reference: see `localcloud::sqs::StaleDelete`).
     #[serde(default)]
     pub stale_delete: StaleDelete,
+    /// The worker claims each job in a DynamoDB table (`IDEMPOTENCY: 'on'`).
+    #[serde(default)]
+    pub idempotent: bool,
+    /// The first delivery's invocation fails after its commit
+    /// (`CRASH_AFTER_COMMIT: 'first-receive'`).
+    #[serde(default)]
+    pub crash_after_commit: bool,
 }
 
 impl Setting {
@@ -142,42 +188,83 @@ impl Setting {
             self.visibility_seconds,
             self.max_receive_count,
         );
+        // Every delivery that does the work commits, unless the worker is
+        // idempotent: then only the first (the others find the job claimed
+        // or completed).
+        let commits = |workers: u32| {
+            if self.idempotent {
+                workers.min(1)
+            } else {
+                workers
+            }
+        };
         if w > t {
             // Every invocation times out: no commit, nothing deleted; the
             // message comes back after each visibility timeout until the
             // receive that would exceed maxReceiveCount moves it.
-            Fate {
+            return Fate {
                 receives: m,
                 commits: 0,
                 final_place: Final::Dlq,
+            };
+        }
+        if self.heartbeat || w < v {
+            if self.crash_after_commit {
+                // The first invocation commits, then fails: nothing is
+                // deleted, the message comes back after the visibility
+                // timeout, and the second delivery succeeds (its commit is
+                // a second transfer, unless the worker is idempotent).
+                return if m >= 2 {
+                    Fate {
+                        receives: 2,
+                        commits: commits(2),
+                        final_place: Final::Deleted,
+                    }
+                } else {
+                    Fate {
+                        receives: 1,
+                        commits: 1,
+                        final_place: Final::Dlq,
+                    }
+                };
             }
-        } else if self.heartbeat || w < v {
             // Done and deleted before anyone else could see it.
-            Fate {
+            return Fate {
                 receives: 1,
                 commits: 1,
                 final_place: Final::Deleted,
-            }
-        } else if self.stale_delete == StaleDelete::Delete && w.div_ceil(v) <= m {
+            };
+        }
+        // The message reappears every visibility timeout while its first
+        // worker still works: `during` receives before that worker ends.
+        let during = w.div_ceil(v);
+        if self.stale_delete == StaleDelete::Delete && during <= m {
             // "Might not be deleted", read as "deleted": the first worker to
             // finish deletes the message with its older handle; the workers
-            // that received it meanwhile (one per visibility timeout) still
-            // commit. The transfer runs more than once all the same.
-            let receives = w.div_ceil(v);
-            Fate {
-                receives,
-                commits: receives,
+            // that received it meanwhile still commit (unless idempotent).
+            return Fate {
+                receives: during,
+                commits: commits(during),
                 final_place: Final::Deleted,
-            }
-        } else {
-            // It reappears while its worker still runs: every receive is
-            // committed, every delete holds a stale handle, and the receive
-            // after the last one moves it to the DLQ.
-            Fate {
-                receives: m,
-                commits: m,
-                final_place: Final::Dlq,
-            }
+            };
+        }
+        if self.idempotent && during < m {
+            // The deliveries during the work find the job in progress and
+            // give it back; the first delivery after it finds the job
+            // completed, acknowledges it and deletes it with its own, latest
+            // receipt handle.
+            return Fate {
+                receives: during + 1,
+                commits: 1,
+                final_place: Final::Deleted,
+            };
+        }
+        // Every delete holds a stale handle, and the receive after the last
+        // one moves the message to the DLQ.
+        Fate {
+            receives: m,
+            commits: commits(m),
+            final_place: Final::Dlq,
         }
     }
 
@@ -197,6 +284,24 @@ impl Setting {
         {
             bail!(
                 "--work-seconds {w} is a multiple of the {} visibility timeout ({} s): whether the first delete or the next receive comes first is a race; pick another number",
+                scenario.name(),
+                self.visibility_seconds
+            );
+        }
+        if self.crash_after_commit && !self.heartbeat && w > self.visibility_seconds {
+            bail!(
+                "--work-seconds {w} is above the {} visibility timeout ({} s): the crash scenarios show a redelivery with the right configuration; pick fewer seconds",
+                scenario.name(),
+                self.visibility_seconds
+            );
+        }
+        if self.idempotent
+            && !self.heartbeat
+            && w > self.visibility_seconds
+            && w.is_multiple_of(self.visibility_seconds)
+        {
+            bail!(
+                "--work-seconds {w} is a multiple of the {} visibility timeout ({} s): whether the job is marked completed or received again first is a race; pick another number",
                 scenario.name(),
                 self.visibility_seconds
             );
@@ -224,6 +329,8 @@ mod tests {
             max_receive_count: 3,
             heartbeat,
             stale_delete: StaleDelete::Keep,
+            idempotent: false,
+            crash_after_commit: false,
         }
     }
 
@@ -281,6 +388,55 @@ mod tests {
     }
 
     #[test]
+    fn at_least_once_and_the_idempotent_worker() {
+        let fate = |receives, commits, final_place| Fate {
+            receives,
+            commits,
+            final_place,
+        };
+        let crash = Setting {
+            crash_after_commit: true,
+            ..setting(15, 20, 120, false)
+        };
+        // The right configuration, and still two transfers.
+        assert_eq!(crash.expected(), fate(2, 2, Final::Deleted));
+        let idempotent = |s: Setting| Setting {
+            idempotent: true,
+            ..s
+        };
+        assert_eq!(idempotent(crash).expected(), fate(2, 1, Final::Deleted));
+        // Short visibility: the delivery at 10 s finds the job in
+        // progress; the one at 20 s finds it completed and deletes it.
+        let short = idempotent(setting(15, 20, 10, false));
+        assert_eq!(short.expected(), fate(3, 1, Final::Deleted));
+        let lenient = Setting {
+            stale_delete: StaleDelete::Delete,
+            ..short
+        };
+        assert_eq!(lenient.expected(), fate(2, 1, Final::Deleted));
+        // Too many deliveries during the work: still one transfer, but the
+        // message ends in the DLQ.
+        assert_eq!(
+            idempotent(setting(15, 20, 4, false)).expected(),
+            fate(3, 1, Final::Dlq)
+        );
+        assert!(short.check(Scenario::Idempotent).is_ok());
+        assert!(
+            idempotent(setting(20, 30, 10, false))
+                .check(Scenario::Idempotent)
+                .is_err()
+        );
+        assert!(
+            Setting {
+                crash_after_commit: true,
+                ..setting(15, 20, 10, false)
+            }
+            .check(Scenario::CrashAfterCommit)
+            .is_err()
+        );
+    }
+
+    #[test]
     fn ties_are_refused() {
         assert!(setting(6, 6, 36, false).check(Scenario::AsWritten).is_err());
         assert!(
@@ -303,6 +459,9 @@ mod tests {
         assert!(as_written.contains("WORK_SECONDS: '3'"));
         let heartbeat = Scenario::Heartbeat.serverless_yml(&file, 15).unwrap();
         assert!(heartbeat.contains("HEARTBEAT: 'on'"));
+        let both = Scenario::IdempotentCrash.serverless_yml(&file, 15).unwrap();
+        assert!(both.contains("IDEMPOTENCY: 'on'"));
+        assert!(both.contains("CRASH_AFTER_COMMIT: 'first-receive'"));
         assert!(Scenario::Fixed.serverless_yml("service: x", 15).is_err());
     }
 }

@@ -452,9 +452,20 @@ async fn slow_worker_3_1() {
                 false,
             ));
             Ok(std::sync::Arc::new(
-                move |event, log: step3_experiment::Log| {
+                move |event,
+                      deadline: step3_experiment::InvocationDeadline,
+                      log: step3_experiment::Log| {
                     let worker = worker.clone();
-                    Box::pin(async move { worker.handle(&event, &*log).await })
+                    let deadline = step3_dlq_visibility::worker::Deadline {
+                        epoch_millis: deadline.epoch_millis,
+                        instant: deadline.instant,
+                    };
+                    Box::pin(async move {
+                        worker
+                            .handle(&event, deadline, &*log)
+                            .await
+                            .map_err(|c| c.0)
+                    })
                 },
             ))
         };
@@ -473,7 +484,9 @@ fn heartbeat_once(
         .cloned()
         .unwrap_or_default();
     Ok(std::sync::Arc::new(
-        move |event: SqsEvent, log: step3_experiment::Log| {
+        move |event: SqsEvent,
+              _: step3_experiment::InvocationDeadline,
+              log: step3_experiment::Log| {
             let (client, queue_url) = (client.clone(), queue_url.clone());
             Box::pin(async move {
                 let visibility: u64 = client
@@ -506,7 +519,7 @@ fn heartbeat_once(
                     }
                 }
                 tokio::time::sleep(work.saturating_sub(half)).await;
-                step3_dlq_visibility::worker::commit(&event, &*log)
+                Ok(step3_dlq_visibility::worker::commit(&event, &*log))
             })
         },
     ))

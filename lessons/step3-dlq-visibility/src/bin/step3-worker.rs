@@ -1,10 +1,11 @@
 //! The worker's `bootstrap`: invoked by the SQS event source mapping.
-//! `WORK_SECONDS`, `HEARTBEAT` and `QUEUE_URL` are read once, at init; a bad
+//! `WORK_SECONDS`, `HEARTBEAT`, `QUEUE_URL`, `IDEMPOTENCY`,
+//! `IDEMPOTENCY_TABLE` and `CRASH_AFTER_COMMIT` are read once, at init; a bad
 //! value stops the init with a message that says what is accepted.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use step3_dlq_visibility::worker::Worker;
+use step3_dlq_visibility::worker::{Deadline, Worker};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -16,7 +17,13 @@ async fn main() -> Result<(), Error> {
             // println, not tracing: one plain line per commit or heartbeat,
             // easy to read and to count.
             let log = |line: String| println!("{line}");
-            Ok::<SqsBatchResponse, Error>(worker.handle(&event.payload, &log).await)
+            let deadline = Deadline::from_epoch_millis(event.context.deadline);
+            match worker.handle(&event.payload, deadline, &log).await {
+                Ok(response) => Ok::<SqsBatchResponse, Error>(response),
+                // A crash, as asked (CRASH_AFTER_COMMIT): the process exits
+                // and Lambda reports Runtime.ExitError.
+                Err(_) => std::process::exit(1),
+            }
         }
     }))
     .await

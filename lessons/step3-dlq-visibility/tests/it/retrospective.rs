@@ -7,7 +7,6 @@
 //! happens once.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use localcloud::server::CancellationToken;
 use localcloud::sqs::{Sqs, SqsConfig};
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 use step2_sqs::producer::Producer;
-use step3_dlq_visibility::worker::Worker;
+use step3_dlq_visibility::worker::{Deadline, Worker};
 
 const EPOCH: i64 = 1_767_225_600_000;
 
@@ -145,7 +144,11 @@ async fn story(visibility: Option<u32>, heartbeat: bool) -> Story {
                     let worker = worker.clone();
                     async move {
                         let log = |line: String| context.log(line);
-                        Ok::<_, Infallible>(worker.handle(&event, &log).await)
+                        let deadline = Deadline {
+                            epoch_millis: clock.epoch_millis_at(context.deadline),
+                            instant: context.deadline,
+                        };
+                        worker.handle(&event, deadline, &log).await.map_err(|c| c.0)
                     }
                 },
             )),

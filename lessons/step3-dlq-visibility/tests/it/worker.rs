@@ -11,11 +11,19 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use localcloud::clock::Clock;
 use localcloud::sqs::ops::messages::MessageOut;
 use localcloud::sqs::{Sqs, SqsConfig};
-use step3_dlq_visibility::worker::Worker;
+use step3_dlq_visibility::worker::{Deadline, Worker};
 use tokio::time::{Instant, sleep_until};
 
 const EPOCH: i64 = 1_767_225_600_000;
 const QUEUE: &str = "jobs";
+
+/// An invocation's deadline 20 s (the lesson's worker timeout) from now.
+fn deadline() -> Deadline {
+    Deadline {
+        epoch_millis: EPOCH + 20_000,
+        instant: Instant::now() + Duration::from_secs(20),
+    }
+}
 
 fn sdk_client(sqs: &Sqs) -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
@@ -130,7 +138,10 @@ async fn a_valid_job_is_committed_after_the_work_with_an_exact_plus_one() {
     let lines = Lines::new();
     let sink = lines.sink();
 
-    let response = worker.handle(&event_of(&[&message]), &sink).await;
+    let response = worker
+        .handle(&event_of(&[&message]), deadline(), &sink)
+        .await
+        .unwrap();
 
     assert_eq!(
         lines.start.elapsed(),
@@ -159,7 +170,10 @@ async fn fractional_work_seconds_and_no_work_at_all() {
         let work = step3_dlq_visibility::worker::parse_work_seconds(Some(work)).unwrap();
         let worker = Worker::new(client.clone(), url.clone(), work, false);
         let lines = Lines::new();
-        let response = worker.handle(&event, &lines.sink()).await;
+        let response = worker
+            .handle(&event, deadline(), &lines.sink())
+            .await
+            .unwrap();
         assert_eq!(lines.start.elapsed(), expected);
         let taken = lines.taken();
         assert_eq!(taken.len(), 1);
@@ -180,8 +194,9 @@ async fn a_bad_body_is_rejected_and_reported_in_batch_item_failures() {
     let lines = Lines::new();
 
     let response = worker
-        .handle(&event_of(&[&bad, &good]), &lines.sink())
-        .await;
+        .handle(&event_of(&[&bad, &good]), deadline(), &lines.sink())
+        .await
+        .unwrap();
 
     let ids: Vec<&str> = response
         .batch_item_failures
@@ -228,7 +243,8 @@ async fn race(
         }
         got
     };
-    let (response, got) = tokio::join!(worker.handle(&event, &sink), probe);
+    let (response, got) = tokio::join!(worker.handle(&event, deadline(), &sink), probe);
+    let response = response.unwrap();
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(start.elapsed(), secs(15));
@@ -285,7 +301,10 @@ async fn the_heartbeat_reads_the_live_timeout_and_a_zero_timeout_means_no_beat()
     let message = send_and_receive(&sqs, &url, &client, r#"{"input": 1}"#).await;
     let worker = Worker::new(client, url, secs(15), true);
     let lines = Lines::new();
-    worker.handle(&event_of(&[&message]), &lines.sink()).await;
+    worker
+        .handle(&event_of(&[&message]), deadline(), &lines.sink())
+        .await
+        .unwrap();
     let taken = lines.taken();
     assert_eq!(taken.len(), 2, "{taken:?}");
     assert_eq!(taken[0].0, Duration::ZERO);
@@ -316,7 +335,10 @@ async fn the_heartbeat_reads_the_live_timeout_and_a_zero_timeout_means_no_beat()
     .unwrap();
     let worker = Worker::new(client, url, secs(5), true);
     let lines = Lines::new();
-    worker.handle(&event_of(&[&message]), &lines.sink()).await;
+    worker
+        .handle(&event_of(&[&message]), deadline(), &lines.sink())
+        .await
+        .unwrap();
     let beats: Vec<Duration> = lines
         .taken()
         .into_iter()
@@ -341,7 +363,8 @@ async fn a_failed_heartbeat_is_logged_and_the_work_goes_on() {
         sqs.delete_message(&url, &handle).unwrap();
     };
     let sink = lines.sink();
-    let (response, ()) = tokio::join!(worker.handle(&event, &sink), deleter);
+    let (response, ()) = tokio::join!(worker.handle(&event, deadline(), &sink), deleter);
+    let response = response.unwrap();
     let taken = lines.taken();
     assert_eq!(taken.len(), 2, "{taken:?}");
     assert_eq!(taken[0].0, secs(5));
@@ -366,7 +389,10 @@ async fn a_failed_heartbeat_is_logged_and_the_work_goes_on() {
         true,
     );
     let lines = Lines::new();
-    worker.handle(&event, &lines.sink()).await;
+    worker
+        .handle(&event, deadline(), &lines.sink())
+        .await
+        .unwrap();
     let taken = lines.taken();
     assert_eq!(taken.len(), 2, "{taken:?}");
     assert!(

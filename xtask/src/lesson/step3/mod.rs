@@ -38,7 +38,7 @@ pub struct RunArgs {
     /// to --visibility (ties are races).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=19))]
     pub work_seconds: u32,
-    /// The queue's visibility timeout in short-visibility and heartbeat, seconds.
+    /// The queue's visibility timeout in short-visibility, heartbeat and idempotent, seconds.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=43_200))]
     pub visibility: u32,
     /// Real processes and real seconds instead of virtual time.
@@ -67,7 +67,13 @@ pub enum ScenarioChoice {
     ShortVisibility,
     /// `short-visibility` with the worker's heartbeat on.
     Heartbeat,
-    /// The four, one after the other.
+    /// `fixed`, and the first delivery's invocation crashes after its commit.
+    CrashAfterCommit,
+    /// `short-visibility` with the idempotent worker (a DynamoDB table).
+    Idempotent,
+    /// `crash-after-commit` with the idempotent worker.
+    IdempotentCrash,
+    /// All seven, one after the other.
     All,
 }
 
@@ -78,6 +84,9 @@ impl ScenarioChoice {
             ScenarioChoice::Fixed => vec![Scenario::Fixed],
             ScenarioChoice::ShortVisibility => vec![Scenario::ShortVisibility],
             ScenarioChoice::Heartbeat => vec![Scenario::Heartbeat],
+            ScenarioChoice::CrashAfterCommit => vec![Scenario::CrashAfterCommit],
+            ScenarioChoice::Idempotent => vec![Scenario::Idempotent],
+            ScenarioChoice::IdempotentCrash => vec![Scenario::IdempotentCrash],
             ScenarioChoice::All => scenario::ALL.to_vec(),
         }
     }

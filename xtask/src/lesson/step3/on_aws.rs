@@ -52,8 +52,12 @@ fn scenarios(choice: ScenarioChoice) -> Result<Vec<Scenario>> {
         ScenarioChoice::All => vec![Scenario::Fixed, Scenario::ShortVisibility],
         ScenarioChoice::Fixed => vec![Scenario::Fixed],
         ScenarioChoice::ShortVisibility => vec![Scenario::ShortVisibility],
-        ScenarioChoice::AsWritten | ScenarioChoice::Heartbeat => bail!(
-            "--target aws runs the scenarios the deployed stack can play: fixed and short-visibility (as-written and heartbeat need another deployment)"
+        ScenarioChoice::AsWritten
+        | ScenarioChoice::Heartbeat
+        | ScenarioChoice::CrashAfterCommit
+        | ScenarioChoice::Idempotent
+        | ScenarioChoice::IdempotentCrash => bail!(
+            "--target aws runs the scenarios the deployed stack can play: fixed and short-visibility (the others change the worker's environment: set HEARTBEAT, IDEMPOTENCY or CRASH_AFTER_COMMIT in serverless.yml and deploy again)"
         ),
     })
 }
@@ -425,6 +429,8 @@ mod tests {
             max_receive_count: 3,
             heartbeat: false,
             stale_delete: localcloud::sqs::StaleDelete::Keep,
+            idempotent: false,
+            crash_after_commit: false,
         }
     }
 

@@ -271,6 +271,43 @@ pub fn build(record: &Record) -> ScenarioReport {
             );
         }
     }
+    for (at, id, count, word) in &record.skips {
+        if let Some(&job) = job_of.get(id.as_str()) {
+            let environment = by_receive
+                .get(&(id.as_str(), *count))
+                .and_then(|i| lane_of(i));
+            push(
+                job,
+                JobEvent {
+                    t: seconds(record, *at),
+                    kind: if word == "duplicate" {
+                        "duplicate"
+                    } else {
+                        "busy"
+                    },
+                    environment,
+                    detail: Some(count.to_string()),
+                },
+            );
+        }
+    }
+    for i in &invocations {
+        if i.outcome == Some(InvocationResult::Crash) {
+            for (id, _) in &i.messages {
+                if let Some(&job) = job_of.get(id.as_str()) {
+                    push(
+                        job,
+                        JobEvent {
+                            t: seconds(record, i.end.unwrap_or(i.start)),
+                            kind: "crash",
+                            environment: lane_of(i),
+                            detail: None,
+                        },
+                    );
+                }
+            }
+        }
+    }
     for i in &invocations {
         if i.outcome == Some(InvocationResult::Timeout) {
             for (id, _) in &i.messages {
@@ -316,8 +353,18 @@ pub fn build(record: &Record) -> ScenarioReport {
     let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    // Deliveries the idempotency table kept from committing again.
+    let caught = record.skips.len();
+    let caught = if caught > 0 {
+        format!(
+            ", {} kept from a second commit by the idempotency table",
+            plural(caught, "delivery", "deliveries")
+        )
+    } else {
+        String::new()
+    };
     let verdict = format!(
-        "{}, {} ({}), {in_dlq} in the DLQ: {}",
+        "{}, {} ({}){caught}, {in_dlq} in the DLQ: {}",
         plural(jobs.len(), "job", "jobs"),
         plural(commits as usize, "commit", "commits"),
         plural((commits - committed) as usize, "duplicate", "duplicates"),
@@ -344,7 +391,7 @@ pub fn build(record: &Record) -> ScenarioReport {
 fn kind_order(kind: &str) -> u8 {
     match kind {
         "commit" => 0,
-        "timeout" => 1,
+        "timeout" | "crash" => 1,
         "delete" | "stale_delete" => 2,
         "heartbeat" => 3,
         "dlq" => 4,
@@ -492,6 +539,9 @@ fn describe(kind: &str, detail: Option<&str>) -> String {
         ("stale_delete", Some(why)) => format!("delete did nothing ({why})"),
         ("heartbeat", _) => "heartbeat: visibility extended".to_owned(),
         ("timeout", _) => "invocation timed out".to_owned(),
+        ("crash", _) => "invocation crashed (nothing deleted)".to_owned(),
+        ("duplicate", Some(n)) => format!("receive #{n}: committed before, acknowledged"),
+        ("busy", Some(n)) => format!("receive #{n}: in progress elsewhere, given back"),
         ("dlq", Some(d)) => format!("moved to the DLQ ({d})"),
         (k, _) => k.to_owned(),
     }
