@@ -27,7 +27,7 @@ pub struct LocalcloudArgs {
 
 #[derive(Subcommand)]
 enum LocalcloudCommand {
-    /// Serve SQS, and a serverless.yml's HTTP API + Lambda, on 127.0.0.1 until Ctrl-C.
+    /// Serve SQS and DynamoDB (one endpoint), and a serverless.yml's HTTP API + Lambda, on 127.0.0.1 until Ctrl-C.
     Up {
         /// A service to serve (HTTP API + Lambda); without it, SQS alone.
         #[arg(long)]
@@ -35,7 +35,7 @@ enum LocalcloudCommand {
         /// Port of the HTTP API.
         #[arg(long, default_value_t = 3000)]
         port: u16,
-        /// Port of SQS.
+        /// Port of SQS (DynamoDB answers on the same port).
         #[arg(long, default_value_t = localcloud::sqs::DEFAULT_PORT)]
         sqs_port: u16,
         /// Port of the live console (a web page); 0 picks a free one.
@@ -54,6 +54,11 @@ enum LocalcloudCommand {
         /// Print every CloudWatch line (START, END, REPORT), not only the functions' own.
         #[arg(long)]
         verbose: bool,
+        /// What a DeleteMessage with an older receipt handle does: `keep` (the
+        /// message stays: "will not be deleted") or `delete` (it goes: the other
+        /// reading of "might not be deleted"). AWS's reference has said both.
+        #[arg(long, default_value = "keep", value_parser = crate::lesson::step3::parse_stale_delete)]
+        stale_delete: localcloud::sqs::StaleDelete,
     },
 }
 
@@ -68,6 +73,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
             region,
             bootstraps,
             verbose,
+            stale_delete,
         } => {
             if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
                 bail!("--account-id must be 12 digits, got {account_id:?}");
@@ -83,6 +89,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                     endpoint_url: sqs_url.clone(),
                     account_id,
                     region,
+                    stale_delete,
                     ..Default::default()
                 });
                 let stack = match &config {
@@ -95,6 +102,7 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 println!(
                     "  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
                 );
+                println!("DynamoDB: {sqs_url}  (the same endpoint: AWS_ENDPOINT_URL_DYNAMODB={sqs_url})");
                 let sources = match &stack {
                     Some(stack) => Sources::of_stack(stack),
                     None => Sources::sqs_only(&sqs),

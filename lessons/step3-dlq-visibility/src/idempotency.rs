@@ -94,6 +94,7 @@ impl Idempotency {
         now_millis: i64,
         deadline_millis: i64,
     ) -> Result<Claim, String> {
+        // Epoch seconds: `expires` is the table's TTL attribute.
         let now_seconds = now_millis.div_euclid(1000);
         let expires = now_seconds + i64::try_from(self.keep_for.as_secs()).unwrap_or(i64::MAX / 2);
         // exercise 3-5-idempotent: begin

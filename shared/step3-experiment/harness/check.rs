@@ -39,10 +39,7 @@ fn run() -> anyhow::Result<String> {
     let work: u32 = work.parse()?;
     let visibility: u32 = visibility.parse()?;
     let jobs: u32 = jobs.parse()?;
-    let environment = [
-        ("WORK_SECONDS", work.to_string()),
-        ("HEARTBEAT", heartbeat.clone()),
-    ];
+    let environment = step3_experiment::worker_environment(scenario, work, heartbeat == "on");
     let make_config = |context: &ResolveContext| {
         step3_experiment::config_with_worker_env(path.as_ref(), context, &environment)
     };

@@ -70,9 +70,10 @@ pub struct Record {
     /// The worker's commit lines: (epoch millis, message id, receive count).
     pub commits: Vec<(i64, String, u32)>,
     /// The idempotent worker's other lines: `duplicate` (the job was
-    /// committed before: acknowledged) and `busy` (another invocation is
-    /// working on it: back to the queue), as (epoch millis, message id,
-    /// receive count, word).
+    /// committed before: acknowledged), `busy` (another invocation is
+    /// working on it: back to the queue) and `idempotency` (the table
+    /// refused the claim), as (epoch millis, message id, receive count,
+    /// the line).
     #[serde(default)]
     pub skips: Vec<(i64, String, u32, String)>,
 }
@@ -87,16 +88,21 @@ pub fn parse_commit(text: &str) -> Option<(String, u32)> {
 }
 
 /// A line of the idempotent worker that is not a commit:
-/// `duplicate <messageId> receive <n>: ...` or `busy <messageId> receive <n>: ...`.
+/// `duplicate <messageId> receive <n>: ...`, `busy <messageId> receive <n>: ...`
+/// or `idempotency <messageId> receive <n>: ...`: (message id, receive
+/// count, the line).
 pub fn parse_skip(text: &str) -> Option<(String, u32, String)> {
     let (word, rest) = text.split_once(' ')?;
-    if word != "duplicate" && word != "busy" {
+    if !SKIP_WORDS.contains(&word) {
         return None;
     }
     let (id, rest) = rest.split_once(" receive ")?;
     let (count, _) = rest.split_once(':')?;
-    Some((id.to_owned(), count.parse().ok()?, word.to_owned()))
+    Some((id.to_owned(), count.parse().ok()?, text.to_owned()))
 }
+
+/// The first words of the idempotent worker's lines that are not commits.
+pub const SKIP_WORDS: [&str; 3] = ["duplicate", "busy", "idempotency"];
 
 /// The scenario's setting as its serverless.yml makes it, checked, and the
 /// worker function.
@@ -250,8 +256,8 @@ pub async fn run(
         drain(&mut event_rx, &mut events)?;
         while let Ok(line) = log_rx.try_recv() {
             collect_commit(&line, &mut commits);
-            if let Some((id, count, word)) = parse_skip(&line.text) {
-                skips.push((line.at_epoch_millis, id, count, word));
+            if let Some((id, count, text)) = parse_skip(&line.text) {
+                skips.push((line.at_epoch_millis, id, count, text));
             }
         }
         if finished(&events, &sent, &queue.name) {
@@ -627,6 +633,31 @@ macro_rules! worker_of {
             ))
         }
     };
+}
+
+/// The worker's environment an exercise check sets for `scenario`: the
+/// work (the problem's given), the heartbeat, and what the scenario turns
+/// on (IDEMPOTENCY, CRASH_AFTER_COMMIT), whatever the learner's file says.
+pub fn worker_environment(
+    scenario: Scenario,
+    work_seconds: u32,
+    heartbeat: bool,
+) -> Vec<(&'static str, String)> {
+    let on_off = |on: bool| if on { "on" } else { "off" }.to_owned();
+    vec![
+        ("WORK_SECONDS", work_seconds.to_string()),
+        ("HEARTBEAT", on_off(heartbeat)),
+        ("IDEMPOTENCY", on_off(scenario.idempotent())),
+        (
+            "CRASH_AFTER_COMMIT",
+            if scenario.crashes() {
+                "first-receive"
+            } else {
+                "off"
+            }
+            .to_owned(),
+        ),
+    ]
 }
 
 /// An exercise's serverless.yml as the checks run it: the worker's

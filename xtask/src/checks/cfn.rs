@@ -1,7 +1,9 @@
 //! localcloud's reading of a serverless.yml, held against the CloudFormation
 //! that `osls package` (Serverless v3 + serverless-lift, pinned) writes for
 //! the same file: queues and their attributes, redrive policies, event
-//! source mappings, functions' timeout, memory and environment, routes.
+//! source mappings, functions' timeout, memory and environment, routes,
+//! DynamoDB tables (key schema, billing, TTL) and what `Ref`/`Fn::GetAtt`
+//! of a table resolve to.
 //!
 //! Runs offline: the lesson's file (and variants of it) is copied to a
 //! scratch folder beside stand-in artifact zips (the code is not what is
@@ -117,7 +119,17 @@ pub fn run(_args: CfnCheckArgs) -> Result<ExitCode> {
                         bail!("the IAM role does not allow {action} on the jobs queue: {grants:?}");
                     }
                 }
-                return Ok(format!("{summary}; the IAM role allows the heartbeat"));
+                // The idempotency table's permissions.
+                let grants = table_grants(&template);
+                for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
+                    let wanted = (action.to_owned(), "IdempotencyTable".to_owned());
+                    if !grants.contains(&wanted) {
+                        bail!("the IAM role does not allow {action} on the idempotency table: {grants:?}");
+                    }
+                }
+                return Ok(format!(
+                    "{summary}; the IAM role allows the heartbeat and the idempotency table"
+                ));
             }
             Ok(summary)
         });
@@ -178,6 +190,40 @@ fn sqs_grants(template: &Value) -> BTreeSet<(String, String)> {
     grants
 }
 
+/// (action, table logical id) of every IAM statement that allows a
+/// `dynamodb:` action on a table of the template (`Fn::GetAtt [<table>, Arn]`).
+fn table_grants(template: &Value) -> BTreeSet<(String, String)> {
+    let resources = &template["Resources"];
+    let mut grants = BTreeSet::new();
+    let Some(all) = resources.as_object() else {
+        return grants;
+    };
+    let list = |v: &Value| match v {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    for role in all.values().filter(|r| r["Type"] == "AWS::IAM::Role") {
+        for policy in list(&role["Properties"]["Policies"]) {
+            for statement in list(&policy["PolicyDocument"]["Statement"]) {
+                if statement["Effect"] != "Allow" {
+                    continue;
+                }
+                for action in list(&statement["Action"]).iter().filter_map(Value::as_str) {
+                    for resource in list(&statement["Resource"]) {
+                        let table = resource["Fn::GetAtt"][0]
+                            .as_str()
+                            .filter(|id| resources[*id]["Type"] == "AWS::DynamoDB::Table");
+                        if let (Some(table), true) = (table, action.starts_with("dynamodb:")) {
+                            grants.insert((action.to_owned(), table.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
 /// Packages one file and compares; returns what matched, and the template.
 fn check(sh: &Shell, modules: &Path, text: &str) -> Result<(String, Value)> {
     let (template, scratch) = package::with_stand_ins(sh, modules, text, None, None)?;
@@ -188,9 +234,14 @@ fn check(sh: &Shell, modules: &Path, text: &str) -> Result<(String, Value)> {
     if ours != theirs {
         bail!("\n  localcloud: {ours:?}\n  osls:       {theirs:?}");
     }
+    let tables = match ours.tables.len() {
+        0 => String::new(),
+        1 => ", 1 table".to_owned(),
+        n => format!(", {n} tables"),
+    };
     Ok((
         format!(
-            "{} queues, {} functions, {} mappings, {} routes match",
+            "{} queues, {} functions, {} mappings, {} routes{tables} match",
             ours.queues.len(),
             ours.functions.len(),
             ours.mappings.len(),
@@ -239,6 +290,20 @@ struct Reading {
     /// (function, queue) -> (batch size, window, report failures, max concurrency).
     mappings: BTreeMap<MappingKey, MappingSettings>,
     routes: BTreeSet<String>,
+    /// Table logical id -> (KeySchema, AttributeDefinitions, BillingMode,
+    /// TimeToLiveSpecification), as JSON text.
+    tables: BTreeMap<String, String>,
+}
+
+/// The parts of an `AWS::DynamoDB::Table`'s properties localcloud plays.
+fn table_summary(properties: &Value) -> String {
+    serde_json::json!({
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "BillingMode": properties["BillingMode"],
+        "TimeToLiveSpecification": properties["TimeToLiveSpecification"],
+    })
+    .to_string()
 }
 
 impl Reading {
@@ -260,12 +325,31 @@ impl Reading {
             }
             reading.queues.insert(q.name.clone(), attributes);
         }
+        // Table name and ARN -> `table:<id>` / `tablearn:<id>`.
+        let mut table_refs = BTreeMap::new();
+        for t in &config.tables {
+            let id = t
+                .defined_at
+                .trim_start_matches("resources.Resources.")
+                .to_owned();
+            table_refs.insert(t.name.clone(), format!("table:{id}"));
+            table_refs.insert(
+                format!(
+                    "arn:aws:dynamodb:{}:{}:table/{}",
+                    config.provider.region, context.account_id, t.name
+                ),
+                format!("tablearn:{id}"),
+            );
+            reading.tables.insert(id, table_summary(&t.properties));
+        }
         for f in &config.functions {
             let environment = f
                 .environment
                 .iter()
                 .map(|(k, v)| {
-                    let v = if let Some(name) = v.strip_prefix(&url_prefix) {
+                    let v = if let Some(table) = table_refs.get(v) {
+                        table.clone()
+                    } else if let Some(name) = v.strip_prefix(&url_prefix) {
                         format!("url:{name}")
                     } else if let Some(name) = v.strip_prefix(&arn_prefix) {
                         format!("arn:{name}")
@@ -326,9 +410,23 @@ impl Reading {
                 )
             })
             .collect();
+        let is_table = |id: &str| {
+            resources
+                .get(id)
+                .is_some_and(|r| r["Type"] == "AWS::DynamoDB::Table")
+        };
         let queue_ref = |v: &Value| -> Option<String> {
             if let Some(id) = v["Ref"].as_str() {
+                if is_table(id) {
+                    return Some(format!("table:{id}"));
+                }
                 return queue_names.get(id).map(|n| format!("url:{n}"));
+            }
+            if let Some(id) = v["Fn::GetAtt"][0].as_str()
+                && is_table(id)
+                && v["Fn::GetAtt"][1] == "Arn"
+            {
+                return Some(format!("tablearn:{id}"));
             }
             let get_att = v["Fn::GetAtt"].as_array()?;
             let name = queue_names.get(get_att.first()?.as_str()?)?;
@@ -416,6 +514,11 @@ impl Reading {
                     p["ScalingConfig"]["MaximumConcurrency"].as_u64(),
                 ),
             );
+        }
+        for (id, r) in of_type("AWS::DynamoDB::Table") {
+            reading
+                .tables
+                .insert(id.clone(), table_summary(&r["Properties"]));
         }
         for (_, r) in of_type("AWS::ApiGatewayV2::Route") {
             if let Some(key) = r["Properties"]["RouteKey"].as_str() {

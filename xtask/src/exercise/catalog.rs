@@ -186,7 +186,8 @@ mod tests {
                 "3-1-slow-worker",
                 "3-2-predict",
                 "3-3-fix-config",
-                "3-4-heartbeat"
+                "3-4-heartbeat",
+                "3-5-idempotent"
             ]
         );
         for e in &catalog.exercises {

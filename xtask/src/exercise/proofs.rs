@@ -555,3 +555,106 @@ async fn heartbeat_3_4() {
     let wrong = check(&e, &step3_worker(&e, dir.path(), heartbeat_once)).await;
     assert_fails_saying(&wrong, "again and again");
 }
+
+/// A plausible mistake: every failed condition read as "done", so a job
+/// another invocation is still working on is acknowledged (and would be
+/// lost if that invocation died).
+fn acknowledges_in_progress(
+    setup: step3_experiment::WorkerSetup,
+) -> anyhow::Result<step3_experiment::WorkerFn> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use step3_dlq_visibility::worker::{Outcome, job_key};
+    let table = setup.environment["IDEMPOTENCY_TABLE"].clone();
+    let crash = setup.environment["CRASH_AFTER_COMMIT"] == "first-receive";
+    let db = setup.dynamodb;
+    Ok(std::sync::Arc::new(
+        move |event: SqsEvent,
+              _: step3_experiment::InvocationDeadline,
+              log: step3_experiment::Log| {
+            let (db, table) = (db.clone(), table.clone());
+            Box::pin(async move {
+                let mut claimed = Vec::new();
+                for record in &event.records {
+                    let outcome = Outcome::of(record);
+                    let Outcome::Committed {
+                        message_id,
+                        receive_count,
+                        input,
+                        ..
+                    } = &outcome
+                    else {
+                        continue;
+                    };
+                    let key = job_key(input);
+                    let put = db
+                        .put_item()
+                        .table_name(&table)
+                        .item("id", AttributeValue::S(key.clone()))
+                        .item("status", AttributeValue::S("IN_PROGRESS".into()))
+                        .condition_expression("attribute_not_exists(id)")
+                        .send()
+                        .await;
+                    match put {
+                        Ok(_) => claimed.push((outcome.clone(), key)),
+                        Err(_) => log(format!(
+                            "duplicate {message_id} receive {receive_count}: {key} was committed before; acknowledged without a second commit"
+                        )),
+                    }
+                }
+                if claimed.is_empty() {
+                    return Ok(SqsBatchResponse::default());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+                let mut first = false;
+                for (outcome, key) in &claimed {
+                    log(outcome.log_line());
+                    first |= matches!(outcome, Outcome::Committed { receive_count, .. } if receive_count == "1");
+                    let _ = db
+                        .update_item()
+                        .table_name(&table)
+                        .key("id", AttributeValue::S(key.clone()))
+                        .update_expression("SET #status = :done")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":done", AttributeValue::S("COMPLETED".into()))
+                        .send()
+                        .await;
+                }
+                if crash && first {
+                    return Err("crash after commit".to_owned());
+                }
+                Ok(SqsBatchResponse::default())
+            })
+        },
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_3_5() {
+    let e = exercise("3-5-idempotent");
+    let dir = tempfile::tempdir().unwrap();
+    starting_point(&e, dir.path());
+    let starter = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(starter_3_5_idempotent),
+        ),
+    )
+    .await;
+    assert_first_failure("3-5-idempotent-starting-point", &starter);
+
+    let lesson = check(
+        &e,
+        &step3_worker(
+            &e,
+            dir.path(),
+            step3_experiment::worker_of!(step3_dlq_visibility),
+        ),
+    )
+    .await;
+    assert_passes(&lesson);
+
+    let wrong = check(&e, &step3_worker(&e, dir.path(), acknowledges_in_progress)).await;
+    assert_fails_saying(&wrong, "would be lost");
+}

@@ -56,10 +56,35 @@ fn localcloud_reads_the_lesson_file_as_serverless_and_lift_deploy_it() {
     assert_eq!(
         worker.environment,
         BTreeMap::from([
+            ("CRASH_AFTER_COMMIT".to_owned(), "off".to_owned()),
             ("HEARTBEAT".to_owned(), "off".to_owned()),
+            ("IDEMPOTENCY".to_owned(), "off".to_owned()),
+            // !Ref of an AWS::DynamoDB::Table: its name.
+            (
+                "IDEMPOTENCY_TABLE".to_owned(),
+                "tutorial-step-3-dev-IdempotencyTable".to_owned()
+            ),
             ("QUEUE_URL".to_owned(), queue_url.to_owned()),
             ("WORK_SECONDS".to_owned(), "15".to_owned()),
         ])
+    );
+    // The table, with TTL on `expires`, and the IAM statement naming its ARN.
+    let [table] = &config.tables[..] else {
+        panic!("{:?}", config.tables)
+    };
+    assert_eq!(table.name, "tutorial-step-3-dev-IdempotencyTable");
+    assert_eq!(
+        table.properties["TimeToLiveSpecification"]["AttributeName"],
+        "expires"
+    );
+    let statements = &config.provider.iam_statements;
+    assert_eq!(
+        statements[1].resources,
+        ["arn:aws:dynamodb:ap-northeast-2:000000000000:table/tutorial-step-3-dev-IdempotencyTable"]
+    );
+    assert_eq!(
+        statements[0].resources,
+        ["arn:aws:sqs:ap-northeast-2:000000000000:tutorial-step-3-dev-jobs"]
     );
     let [source] = &worker.sqs_events[..] else {
         panic!("{:?}", worker.sqs_events)

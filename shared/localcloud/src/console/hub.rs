@@ -86,11 +86,15 @@ impl Pending {
     }
 }
 
+/// Items shown per DynamoDB table (the first ones, in key order).
+const ITEMS_SHOWN: usize = 50;
+
 /// The state part of a batch or snapshot.
 #[derive(Serialize)]
 struct State<'a> {
     queues: &'a [QueueSnapshot],
     functions: Vec<FunctionView>,
+    tables: Vec<crate::dynamodb::TableSnapshot>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +181,7 @@ impl Hub {
         let state = State {
             queues: &sqs.queues,
             functions,
+            tables: self.sources.sqs.dynamodb().snapshot(ITEMS_SHOWN),
         };
         let json = serde_json::to_string(&state).unwrap_or_else(|_| "null".into());
         (sqs.now_epoch_millis, json)

@@ -48,6 +48,19 @@ pub const DEFAULT_TTL_DELETE_AFTER: Duration = Duration::from_secs(2 * 24 * 3600
 /// five years in the past are not deleted").
 pub const TTL_IGNORED_OLDER_THAN_SECONDS: i64 = 5 * 365 * 24 * 3600;
 
+/// One table as the console shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TableSnapshot {
+    pub name: String,
+    /// The key attributes, `id` or `pk, sk`.
+    pub key: String,
+    /// The TTL attribute when TTL is on.
+    pub ttl_attribute: Option<String>,
+    pub item_count: usize,
+    /// The first items, in DynamoDB's JSON form.
+    pub items: Vec<serde_json::Value>,
+}
+
 /// Account, region, clock and event stream of the emulated DynamoDB.
 #[derive(Clone, Debug)]
 pub struct DynamoConfig {
@@ -152,6 +165,36 @@ impl DynamoDb {
         let mut state = self.state();
         self.sweep(&mut state, name);
         state.tables.get(name).cloned()
+    }
+
+    /// Every table, with its first `items_shown` items in key order, after
+    /// the TTL deletions due now: what the live console shows.
+    pub fn snapshot(&self, items_shown: usize) -> Vec<TableSnapshot> {
+        let names = self.table_names();
+        let mut state = self.state();
+        names
+            .iter()
+            .filter_map(|name| {
+                self.sweep(&mut state, name);
+                let table = state.tables.get(name)?;
+                Some(TableSnapshot {
+                    name: table.name.clone(),
+                    key: table.key.names().join(", "),
+                    ttl_attribute: table
+                        .ttl
+                        .enabled
+                        .then(|| table.ttl.attribute.clone())
+                        .flatten(),
+                    item_count: table.items.len(),
+                    items: table
+                        .items
+                        .values()
+                        .take(items_shown)
+                        .map(value::item_to_json)
+                        .collect(),
+                })
+            })
+            .collect()
     }
 
     /// Now, in epoch milliseconds, from the clock.

@@ -335,3 +335,60 @@ async fn a_visibility_of_43201_gets_the_sqs_api_s_error() {
     );
     shutdown.cancel();
 }
+
+#[tokio::test]
+async fn the_snapshot_shows_dynamodb_tables_and_their_items() {
+    let (sqs, console, shutdown) = console().await;
+    let db = sqs.dynamodb();
+    db.create_table_from_json(&json!({
+        "TableName": "idempotency",
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": true},
+    }))
+    .unwrap();
+    let put = json!({
+        "TableName": "idempotency",
+        "Item": {"id": {"S": "input=1"}, "status": {"S": "COMPLETED"}},
+        "ConditionExpression": "attribute_not_exists(id)",
+    })
+    .to_string();
+    let target = "DynamoDB_20120810.PutItem";
+    localcloud::dynamodb::protocol::dispatch(&db, target, put.as_bytes()).unwrap();
+    let again = localcloud::dynamodb::protocol::dispatch(&db, target, put.as_bytes());
+    assert!(again.is_err());
+    // The hub takes events from the stream on its own task: wait (bounded)
+    // until it has the failed write.
+    let json = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let snapshot = get(&format!("{}api/snapshot", console.url)).await;
+            let json: Value = serde_json::from_slice(&snapshot.body).unwrap();
+            let caught = json["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "conditional_check_failed");
+            if caught {
+                return json;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the failed conditional write reaches the console");
+    let table = &json["state"]["tables"][0];
+    assert_eq!(table["name"], "idempotency");
+    assert_eq!(table["key"], "id");
+    assert_eq!(table["ttl_attribute"], "expires");
+    assert_eq!(table["item_count"], 1);
+    assert_eq!(table["items"][0]["status"], json!({"S": "COMPLETED"}));
+    let kinds: Vec<&str> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"conditional_check_failed"), "{kinds:?}");
+    shutdown.cancel();
+}

@@ -92,6 +92,7 @@ pub async fn run(exercise: &Exercise, attempt: &Attempt) -> Result<Verdict> {
         "3-2-predict" => step3::predict(attempt).await,
         "3-3-fix-config" => step3::fix_config(attempt).await,
         "3-4-heartbeat" => step3::heartbeat(attempt).await,
+        "3-5-idempotent" => step3::idempotent(attempt).await,
         other => anyhow::bail!("exercise {other} has no check"),
     }
 }

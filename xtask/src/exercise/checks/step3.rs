@@ -360,10 +360,7 @@ async fn worker_experiment(
             let make_worker = make_worker.clone();
             tokio::task::spawn_blocking(move || {
                 let runtime = lesson_step3::runtime(Mode::Virtual)?;
-                let environment = [
-                    ("WORK_SECONDS", work.to_string()),
-                    ("HEARTBEAT", on_off.to_owned()),
-                ];
+                let environment = step3_experiment::worker_environment(scenario, work, heartbeat);
                 let make_config = |context: &ResolveContext| {
                     step3_experiment::config_with_worker_env(&path, context, &environment)
                 };
@@ -558,6 +555,116 @@ pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
                 format!(
                     "With the visibility at {visibility} s and 15 s of work, every job must be committed once and deleted. {}",
                     why.en
+                ),
+            ),
+        ));
+    }
+    Ok(Verdict::pass(report))
+}
+
+/// 3-5-idempotent: with the idempotent worker, under the crash after the
+/// commit and under a short visibility, every job is committed exactly once
+/// and ends as AWS's rules say.
+pub async fn idempotent(attempt: &Attempt) -> Result<Verdict> {
+    let mut report = String::new();
+    for scenario in [Scenario::IdempotentCrash, Scenario::Idempotent] {
+        let name = scenario.name();
+        let record = match worker_experiment(
+            attempt,
+            scenario,
+            WORK_SECONDS,
+            LOWERED_VISIBILITY,
+            2,
+            false,
+        )
+        .await?
+        {
+            Ok(record) => record,
+            Err(why) => {
+                report.push_str(&format!("✗ {name}: {why}\n"));
+                return Ok(Verdict::fail(
+                    report,
+                    Advice::new(
+                        "실험이 끝나지 않았습니다. 위의 메시지를 보세요.",
+                        "The experiment did not finish: see the message above.",
+                    ),
+                ));
+            }
+        };
+        let observed = report::build(&record);
+        if observed.as_expected && observed.jobs.iter().all(|j| j.commits == 1) {
+            report.push_str(&format!(
+                "✓ {name}: every job committed exactly once, {}\n",
+                match scenario {
+                    Scenario::IdempotentCrash => "the delivery after the crash acknowledged",
+                    _ => "the deliveries during the work given back, the next one acknowledged",
+                }
+            ));
+            continue;
+        }
+        report.push('\n');
+        report.push_str(&report::render(&observed));
+        let refused = record
+            .skips
+            .iter()
+            .map(|(_, _, _, line)| line)
+            .find(|line| line.starts_with("idempotency "));
+        let most = observed.jobs.iter().map(|j| j.commits).max().unwrap_or(0);
+        let early = observed
+            .jobs
+            .iter()
+            .any(|j| j.commits == 1 && j.receives < j.expected.receives);
+        let in_dlq = observed.jobs.iter().any(|j| j.final_place == Final::Dlq);
+        let advice = if let Some(line) = refused {
+            Advice::new(
+                format!(
+                    "DynamoDB가 찜을 거절했습니다: {line}. 오류 메시지를 보세요. 예약어(status)는 #status로 쓰고 expression_attribute_names로 알려 줘야 합니다."
+                ),
+                format!(
+                    "DynamoDB refused the claim: {line}. Read the error: a reserved word (status) is written #status and named with expression_attribute_names."
+                ),
+            )
+        } else if most == 0 {
+            Advice::new(
+                "커밋이 하나도 없습니다. 처음 전달의 찜은 성공해야(Claim::Claimed) 합니다. 조건이 '기록이 없을 때'(attribute_not_exists(id))에 맞는지 보세요.",
+                "Nothing was committed: the first delivery's claim must succeed (Claim::Claimed). Check that the condition holds when there is no record (attribute_not_exists(id)).",
+            )
+        } else if most > 1 && scenario == Scenario::IdempotentCrash {
+            Advice::new(
+                "충돌 뒤의 두 번째 전달이 다시 커밋했습니다. 완료된 작업의 기록이 있으면 조건이 실패해야 하고, 그때 돌아온 항목의 status가 COMPLETED면 Claim::Completed를 돌려줘야 합니다.",
+                "The delivery after the crash committed again: with a completed job's record the condition must fail, and when the returned item's status is COMPLETED, claim must return Claim::Completed.",
+            )
+        } else if most > 1 {
+            Advice::new(
+                "첫 worker가 일하는 동안 온 전달이 또 커밋했습니다. IN_PROGRESS 기록이 있고 그 마감(in_progress_until)이 아직 안 지났으면 조건이 실패해야 하고, 그때는 Claim::InProgress입니다.",
+                "A delivery that came while the first worker worked committed too: while an IN_PROGRESS record's deadline (in_progress_until) has not passed, the condition must fail, and then claim returns Claim::InProgress.",
+            )
+        } else if early {
+            Advice::new(
+                "아직 진행 중인 작업을 완료된 것으로 보고 확인(삭제)했습니다. 첫 worker가 죽으면 그 작업은 사라집니다. status가 COMPLETED일 때만 Claim::Completed, 그 밖에는 Claim::InProgress를 돌려주세요.",
+                "A job still in progress was acknowledged (deleted) as if completed: if the first worker died, the job would be lost. Return Claim::Completed only when status is COMPLETED, Claim::InProgress otherwise.",
+            )
+        } else if in_dlq {
+            Advice::new(
+                "완료된 작업을 확인하지 않고 큐로 돌려보내서 DLQ로 갔습니다. status가 COMPLETED면 Claim::Completed를 돌려주세요.",
+                "A completed job was given back instead of acknowledged, so it ended in the DLQ: when status is COMPLETED, return Claim::Completed.",
+            )
+        } else {
+            Advice::new(
+                "표의 expected 열과 다른 작업이 있습니다. 타임라인을 보세요.",
+                "Some job did not end as the expected column says: see the timeline.",
+            )
+        };
+        return Ok(Verdict::fail(
+            report,
+            Advice::new(
+                format!(
+                    "{name}: 모든 작업이 정확히 한 번 커밋되어야 합니다. {}",
+                    advice.ko
+                ),
+                format!(
+                    "{name}: every job must be committed exactly once. {}",
+                    advice.en
                 ),
             ),
         ));

@@ -494,12 +494,16 @@ mod tests {
             scenarios(ScenarioChoice::All).unwrap(),
             vec![Scenario::Fixed, Scenario::ShortVisibility]
         );
-        for other in [ScenarioChoice::AsWritten, ScenarioChoice::Heartbeat] {
+        for other in [
+            ScenarioChoice::AsWritten,
+            ScenarioChoice::Heartbeat,
+            ScenarioChoice::Idempotent,
+        ] {
             assert!(
                 scenarios(other)
                     .unwrap_err()
                     .to_string()
-                    .contains("another deployment")
+                    .contains("deploy again")
             );
         }
         // Every receive the rules allow, a timeout, and a minute of margin.

@@ -271,7 +271,8 @@ pub fn build(record: &Record) -> ScenarioReport {
             );
         }
     }
-    for (at, id, count, word) in &record.skips {
+    for (at, id, count, line) in &record.skips {
+        let word = line.split(' ').next().unwrap_or("");
         if let Some(&job) = job_of.get(id.as_str()) {
             let environment = by_receive
                 .get(&(id.as_str(), *count))
@@ -354,7 +355,11 @@ pub fn build(record: &Record) -> ScenarioReport {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     // Deliveries the idempotency table kept from committing again.
-    let caught = record.skips.len();
+    let caught = record
+        .skips
+        .iter()
+        .filter(|(_, _, _, line)| line.starts_with("duplicate ") || line.starts_with("busy "))
+        .count();
     let caught = if caught > 0 {
         format!(
             ", {} kept from a second commit by the idempotency table",
@@ -542,6 +547,7 @@ fn describe(kind: &str, detail: Option<&str>) -> String {
         ("crash", _) => "invocation crashed (nothing deleted)".to_owned(),
         ("duplicate", Some(n)) => format!("receive #{n}: committed before, acknowledged"),
         ("busy", Some(n)) => format!("receive #{n}: in progress elsewhere, given back"),
+        ("claim_failed", Some(n)) => format!("receive #{n}: the claim failed, given back"),
         ("dlq", Some(d)) => format!("moved to the DLQ ({d})"),
         (k, _) => k.to_owned(),
     }

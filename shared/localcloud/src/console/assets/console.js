@@ -15,6 +15,8 @@ const TIMELINE_MAX_SPAN_MS = 5 * 60 * 1000;
 const state = {
   offset: 0, // localcloud's clock minus this browser's
   queues: [],
+  tables: [],
+  caught: [],
   functions: [],
   invocations: new Map(), // request id -> invocation
   messages: new Map(), // message id -> message
@@ -162,6 +164,10 @@ function applyEvent(e) {
       }
       break;
     }
+    case 'conditional_check_failed':
+      state.caught.push({ at, table: e.table, operation: e.operation, key: e.key });
+      if (state.caught.length > 100) state.caught.shift();
+      break;
     default:
       break;
   }
@@ -177,6 +183,7 @@ function applyLog(line) {
 function applyState(s, now) {
   state.queues = s.queues;
   state.functions = s.functions;
+  state.tables = s.tables || [];
   const running = new Set();
   for (const f of s.functions) {
     for (const r of f.running) {
@@ -224,6 +231,44 @@ function scheduleRender() {
   });
 }
 
+// DynamoDB's JSON form, shortened for a cell: {"S": "x"} -> "x", {"N": "1"} -> 1.
+function plain(value) {
+  const [type, inner] = Object.entries(value)[0] || ['?', null];
+  switch (type) {
+    case 'S': return JSON.stringify(inner);
+    case 'N': return inner;
+    case 'BOOL': return String(inner);
+    case 'NULL': return 'null';
+    case 'M': return '{' + Object.entries(inner).map(([k, v]) => `${k}: ${plain(v)}`).join(', ') + '}';
+    case 'L': return '[' + inner.map(plain).join(', ') + ']';
+    default: return `${type} ${JSON.stringify(inner)}`;
+  }
+}
+
+function renderTables() {
+  const box = $('#tables');
+  if (!box) return;
+  if (!state.tables.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No table.'));
+  } else {
+    box.replaceChildren(...state.tables.map((t) => {
+      const columns = [...new Set(t.items.flatMap((i) => Object.keys(i)))];
+      const head = el('tr', {}, ...columns.map((c) => el('th', {}, c)));
+      const rows = t.items.map((i) => el('tr', {}, ...columns.map((c) => el('td', {}, i[c] ? plain(i[c]) : ''))));
+      const ttl = t.ttl_attribute ? `, TTL on ${t.ttl_attribute}` : '';
+      return el('div', {},
+        el('h3', {}, `${t.name} `, el('span', { class: 'muted' }, `key ${t.key}${ttl}, ${t.item_count} items`)),
+        el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)));
+    }));
+  }
+  const caught = $('#caught');
+  if (caught) {
+    $('#caught-count').textContent = state.caught.length ? `(${state.caught.length})` : '';
+    caught.replaceChildren(...state.caught.slice(-20).reverse().map((c) =>
+      el("li", {}, `${clockText(c.at)} ${c.operation} ${c.table} ${c.key}`)));
+  }
+}
+
 function render() {
   renderQueues();
   renderInFlight();
@@ -231,6 +276,7 @@ function render() {
   renderInvocations();
   renderMessages();
   renderTimeline();
+  renderTables();
   const missed = $('#missed');
   if (state.missed.events || state.missed.logs) {
     missed.hidden = false;
