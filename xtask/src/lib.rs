@@ -11,7 +11,8 @@
 //! cargo xtask exercise check         # your attempt at the current exercise
 //! cargo xtask localcloud up --config path/to/serverless.yml
 //! cargo xtask bench step1|sqs
-//! cargo xtask compare-moto            # localcloud's SQS vs moto's, scenario by scenario
+//! cargo xtask compare-moto            # localcloud's SQS and DynamoDB vs moto's, scenario by scenario
+//! cargo xtask client-check            # boto3 and the AWS CLI against `localcloud up`
 //! cargo xtask setup                   # install the pinned external tools into .tools/
 //! cargo xtask ci                      # everything CI checks
 //! ```
@@ -60,8 +61,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Everything CI checks: fmt, clippy (warnings denied), all tests.
     Ci(checks::ci::CiArgs),
-    /// Run one SQS scenario suite against localcloud and moto's server; show the differences.
+    /// Run the SQS and DynamoDB scenario suites against localcloud and moto's server; show the differences.
     CompareMoto(checks::compare_moto::CompareMotoArgs),
+    /// boto3 and the AWS CLI against `localcloud up` over TCP: SQS and DynamoDB (a step of `ci`).
+    ClientCheck(checks::sqs_clients::ClientCheckArgs),
     /// Hold localcloud's reading of serverless.yml against `osls package`'s CloudFormation.
     CfnCheck(checks::cfn::CfnCheckArgs),
     /// Deploy each lesson's packaged stack into moto's server and run the `--target aws` commands moto can serve.
@@ -90,6 +93,7 @@ pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::
         Command::CfnCheck(args) => checks::cfn::run(args),
         Command::DeployRehearsal(_) => aws_sdks::get().and_then(|sdks| sdks.deploy_rehearsal()),
         Command::CompareMoto(args) => checks::compare_moto::run(args),
+        Command::ClientCheck(args) => checks::sqs_clients::run(args),
     };
     match result {
         Ok(code) => code,

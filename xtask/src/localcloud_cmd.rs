@@ -102,7 +102,9 @@ pub fn run(args: LocalcloudArgs) -> Result<ExitCode> {
                 println!(
                     "  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws sqs create-queue --queue-name jobs --endpoint-url {sqs_url} --region {region}"
                 );
-                println!("DynamoDB: {sqs_url}  (the same endpoint: AWS_ENDPOINT_URL_DYNAMODB={sqs_url})");
+                println!(
+                    "DynamoDB: {sqs_url}  (the same endpoint: AWS_ENDPOINT_URL_DYNAMODB={sqs_url})"
+                );
                 let sources = match &stack {
                     Some(stack) => Sources::of_stack(stack),
                     None => Sources::sqs_only(&sqs),

@@ -124,7 +124,7 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     let this = crate::paths::this_exe()?;
     cmd!(sh, "{this} deploy-rehearsal").run()?;
 
-    steps.start("SQS with boto3 and the AWS CLI, against `localcloud up` over TCP");
+    steps.start("SQS and DynamoDB with boto3 and the AWS CLI, against `localcloud up` over TCP");
     super::sqs_clients::run_client_checks(&sh)?;
 
     // A smoke run of each script and of the ledger, not a measurement: this

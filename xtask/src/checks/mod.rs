@@ -3,9 +3,10 @@
 //! - [`ci`]: `cargo xtask ci`, everything CI checks (the README's test command);
 //! - [`cfn`]: `cargo xtask cfn-check`, localcloud's reading of serverless.yml
 //!   against the CloudFormation of `osls package`;
-//! - [`sqs_clients`]: boto3 and the AWS CLI against localcloud's SQS;
-//! - [`compare_moto`]: `cargo xtask compare-moto`, one scenario suite against
-//!   localcloud and moto's server;
+//! - [`sqs_clients`]: `cargo xtask client-check`, boto3 and the AWS CLI
+//!   against localcloud's SQS and DynamoDB;
+//! - [`compare_moto`]: `cargo xtask compare-moto`, the SQS and DynamoDB
+//!   scenario suites against localcloud and moto's server;
 //! - `cargo xtask deploy-rehearsal`, each lesson's packaged stack created in
 //!   moto, then operated with `--target aws`: in `xtask-aws`
 //!   (`xtask/aws/src/rehearsal.rs`), since it needs CloudFormation and S3.

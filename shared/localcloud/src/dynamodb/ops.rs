@@ -127,8 +127,8 @@ pub fn create_table(db: &DynamoDb, request: CreateTableRequest) -> DynamoResult<
             }
         }
         (Some("PROVISIONED") | None, None) => {
-            return Err(DynamoError::validation(
-                "No provisioned throughput specified for the table",
+            return Err(DynamoError::invalid_parameter(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
             ));
         }
         (Some(other), _) => {
@@ -333,8 +333,15 @@ pub struct UpdateTimeToLiveRequest {
     pub time_to_live_specification: TimeToLiveSpecification,
 }
 
+/// How long after one UpdateTimeToLive another is refused (DDB-API
+/// UpdateTimeToLive: "It can take up to one hour for the change to fully
+/// process. Any additional UpdateTimeToLive calls for the same table during
+/// this one hour duration result in a ValidationException").
+pub const TTL_CHANGE_INTERVAL_MILLIS: i64 = 3600 * 1000;
+
 /// DDB-API UpdateTimeToLive. AWS takes up to an hour to turn TTL on
-/// (`ENABLING`); localcloud turns it on at once.
+/// (`ENABLING`); localcloud turns it on at once, and, as AWS, refuses a
+/// second change within the hour.
 pub fn update_time_to_live(db: &DynamoDb, request: UpdateTimeToLiveRequest) -> DynamoResult<Value> {
     let spec = request.time_to_live_specification;
     if spec.attribute_name.is_empty() {
@@ -342,6 +349,7 @@ pub fn update_time_to_live(db: &DynamoDb, request: UpdateTimeToLiveRequest) -> D
             "1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length greater than or equal to 1",
         ));
     }
+    let now = db.now_millis();
     let mut state = db.state();
     let table = state
         .tables
@@ -356,9 +364,20 @@ pub fn update_time_to_live(db: &DynamoDb, request: UpdateTimeToLiveRequest) -> D
         }
         _ => {}
     }
+    if table
+        .ttl
+        .changed_epoch_millis
+        .is_some_and(|at| now.saturating_sub(at) < TTL_CHANGE_INTERVAL_MILLIS)
+    {
+        // AWS's words (the API reference names only the exception).
+        return Err(DynamoError::validation(
+            "Time to live has been modified multiple times within a fixed interval",
+        ));
+    }
     table.ttl = Ttl {
         enabled: spec.enabled,
         attribute: Some(spec.attribute_name.clone()),
+        changed_epoch_millis: Some(now),
     };
     Ok(json!({
         "TimeToLiveSpecification": {
@@ -723,30 +742,34 @@ pub fn update_item(db: &DynamoDb, request: UpdateItemRequest) -> DynamoResult<Va
     }
     check_item_size(&new)?;
     let units = write_units(item_size(&new).max(old.as_ref().map_or(0, item_size)));
-    table.items.insert(key.clone(), new.clone());
+    // An update that only removes attributes leaves a missing item missing
+    // (and without an update expression, the item is created, key only).
+    let written = old.is_some() || !update.as_ref().is_some_and(|u| u.only_removes());
+    if written {
+        table.items.insert(key.clone(), new.clone());
+    }
     let described = table.key.describe(&key);
     let name = table.name.clone();
     drop(state);
-    db.emit(EventKind::ItemWritten {
-        table: name.clone(),
-        operation: "UpdateItem".into(),
-        key: described,
-    });
-    let updated = update
-        .as_ref()
-        .map(|u| u.updated_attributes())
-        .unwrap_or_default();
+    if written {
+        db.emit(EventKind::ItemWritten {
+            table: name.clone(),
+            operation: "UpdateItem".into(),
+            key: described,
+        });
+    }
+    let updated = update.as_ref().map(|u| u.updated());
     let only_updated = |item: &Item| -> Item {
-        item.iter()
-            .filter(|(name, _)| updated.contains(name))
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect()
+        updated
+            .as_ref()
+            .map(|projection| projection.apply(item))
+            .unwrap_or_default()
     };
     let attributes = match returns.as_str() {
         "ALL_OLD" => old.clone(),
         "UPDATED_OLD" => old.as_ref().map(only_updated),
-        "ALL_NEW" => Some(new.clone()),
-        "UPDATED_NEW" => Some(only_updated(&new)),
+        "ALL_NEW" => written.then(|| new.clone()),
+        "UPDATED_NEW" => written.then(|| only_updated(&new)),
         _ => None,
     };
     let mut answer = json!({});
@@ -1020,10 +1043,10 @@ fn read_many(db: &DynamoDb, request: ReadManyRequest, is_query: bool) -> DynamoR
     if select != "COUNT" {
         answer["Items"] = Value::Array(items.iter().map(item_to_json).collect());
     }
-    if scanned < total || limit.is_some_and(|l| scanned == l) {
-        if let Some(last) = last {
-            answer["LastEvaluatedKey"] = item_to_json(&schema.key_item(last));
-        }
+    if (scanned < total || limit.is_some_and(|l| scanned == l))
+        && let Some(last) = last
+    {
+        answer["LastEvaluatedKey"] = item_to_json(&schema.key_item(last));
     }
     let units = read_units(bytes, request.consistent_read.unwrap_or(false));
     consumed(

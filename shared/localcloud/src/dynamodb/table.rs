@@ -218,6 +218,9 @@ pub struct Ttl {
     pub enabled: bool,
     /// The attribute holding each item's expiry (epoch seconds).
     pub attribute: Option<String>,
+    /// When UpdateTimeToLive last changed it (epoch milliseconds): AWS
+    /// refuses another change for an hour.
+    pub changed_epoch_millis: Option<i64>,
 }
 
 /// One table.

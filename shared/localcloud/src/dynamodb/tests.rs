@@ -143,7 +143,7 @@ async fn bad_table_definitions_get_aws_errors() {
                 "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
                 "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             }),
-            "No provisioned throughput specified for the table",
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
         ),
         (
             json!({
@@ -520,7 +520,7 @@ async fn expired_items_are_read_until_ttl_deletes_them() {
     let clock = crate::clock::Clock::starting_at(1_767_225_600_000);
     let events = Events::new();
     let db = DynamoDb::new(DynamoConfig {
-        clock: clock.clone(),
+        clock,
         events: events.clone(),
         ttl_delete_after: Duration::from_secs(3600),
         ..DynamoConfig::default()
@@ -569,5 +569,138 @@ async fn expired_items_are_read_until_ttl_deletes_them() {
             table: "jobs".into(),
             key: "id=a".into()
         }
+    );
+}
+
+#[tokio::test]
+async fn updated_old_and_new_return_only_the_updated_paths() {
+    let db = db();
+    jobs_table(&db);
+    ok(
+        &db,
+        "PutItem",
+        json!({"TableName": "jobs", "Item": {
+            "id": {"S": "n"},
+            "a": {"M": {"b": {"S": "dog"}, "c": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}}},
+            "d": {"S": "cat"},
+        }}),
+    );
+    let update = |expression: &str, values: Value, returns: &str| {
+        let mut request = json!({
+            "TableName": "jobs", "Key": {"id": {"S": "n"}},
+            "UpdateExpression": expression, "ReturnValues": returns,
+        });
+        if !values.as_object().unwrap().is_empty() {
+            request["ExpressionAttributeValues"] = values;
+        }
+        ok(&db, "UpdateItem", request).get("Attributes").cloned()
+    };
+    // A nested path returns inside its attribute, not all of it
+    // (Alternator test_update_item_returnvalues_nested).
+    assert_eq!(
+        update("SET a.b = :v", json!({":v": {"S": "hi"}}), "UPDATED_OLD"),
+        Some(json!({"a": {"M": {"b": {"S": "dog"}}}}))
+    );
+    assert_eq!(
+        update("SET a.c[1] = :v", json!({":v": {"N": "7"}}), "UPDATED_NEW"),
+        Some(json!({"a": {"M": {"c": {"L": [{"N": "7"}]}}}}))
+    );
+    // What did not exist before is not in UPDATED_OLD.
+    assert_eq!(
+        update("SET a.x = :v", json!({":v": {"N": "8"}}), "UPDATED_OLD"),
+        None
+    );
+    // A removed attribute is not in UPDATED_NEW.
+    assert_eq!(update("REMOVE d", json!({}), "UPDATED_NEW"), None);
+}
+
+#[tokio::test]
+async fn an_update_that_only_removes_does_not_create_the_item() {
+    let db = db();
+    jobs_table(&db);
+    let events = db.events();
+    let mut seen = events.subscribe();
+    let get = |id: &str| {
+        ok(
+            &db,
+            "GetItem",
+            json!({"TableName": "jobs", "Key": {"id": {"S": id}}}),
+        )
+        .get("Item")
+        .cloned()
+    };
+    // Alternator test_update_item_non_existent: REMOVE on a missing item
+    // creates nothing, and ALL_NEW has nothing to return.
+    let removed = ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "jobs", "Key": {"id": {"S": "ghost"}},
+               "UpdateExpression": "REMOVE a", "ReturnValues": "ALL_NEW"}),
+    );
+    assert_eq!(removed, json!({}));
+    ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "jobs", "Key": {"id": {"S": "ghost"}},
+               "UpdateExpression": "DELETE tags :t",
+               "ExpressionAttributeValues": {":t": {"SS": ["x"]}}}),
+    );
+    assert_eq!(get("ghost"), None);
+    assert!(seen.try_recv().is_err(), "no ItemWritten event");
+    // Without an update expression the item is created, key only.
+    ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "jobs", "Key": {"id": {"S": "bare"}}}),
+    );
+    assert_eq!(get("bare"), Some(json!({"id": {"S": "bare"}})));
+    // On an existing item, REMOVE writes.
+    ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "jobs", "Key": {"id": {"S": "bare"}},
+               "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"N": "1"}}}),
+    );
+    ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "jobs", "Key": {"id": {"S": "bare"}}, "UpdateExpression": "REMOVE a"}),
+    );
+    assert_eq!(get("bare"), Some(json!({"id": {"S": "bare"}})));
+}
+
+#[tokio::test(start_paused = true)]
+async fn time_to_live_changes_once_an_hour() {
+    let db = DynamoDb::new(DynamoConfig {
+        clock: crate::clock::Clock::starting_at(1_767_225_600_000),
+        ..DynamoConfig::default()
+    });
+    jobs_table(&db);
+    let spec = |enabled: bool| json!({"TableName": "jobs", "TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": "expires"}});
+    ok(&db, "UpdateTimeToLive", spec(true));
+    // "Already enabled" is said first; a real change waits the hour (DDB-API
+    // UpdateTimeToLive).
+    assert_eq!(
+        err(&db, "UpdateTimeToLive", spec(true)).message,
+        "TimeToLive is already enabled"
+    );
+    tokio::time::advance(Duration::from_secs(3599)).await;
+    let e = err(&db, "UpdateTimeToLive", spec(false));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            ErrorCode::ValidationException,
+            "Time to live has been modified multiple times within a fixed interval"
+        )
+    );
+    assert_eq!(
+        ok(&db, "DescribeTimeToLive", json!({"TableName": "jobs"}))["TimeToLiveDescription"]["TimeToLiveStatus"],
+        "ENABLED"
+    );
+    tokio::time::advance(Duration::from_secs(1)).await;
+    ok(&db, "UpdateTimeToLive", spec(false));
+    assert_eq!(
+        ok(&db, "DescribeTimeToLive", json!({"TableName": "jobs"})),
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
     );
 }

@@ -141,7 +141,7 @@ impl Sqs {
         let dynamodb = DynamoDb::new(DynamoConfig {
             account_id: config.account_id.clone(),
             region: config.region.clone(),
-            clock: config.clock.clone(),
+            clock: config.clock,
             events: config.events.clone(),
             ttl_delete_after: config.ttl_delete_after,
         });

@@ -3,6 +3,7 @@
 //! them instead of once per file.
 
 mod console;
+mod dynamodb_sdk;
 mod esm;
 mod events;
 mod http_api_in_process;

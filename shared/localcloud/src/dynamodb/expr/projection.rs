@@ -63,6 +63,17 @@ fn insert(tree: &mut BTreeMap<Elem, Node>, elems: &[Elem]) {
 }
 
 impl Projection {
+    /// The projection of paths that do not overlap (an update's, which
+    /// [`super::parse_update`] has checked): what `UPDATED_OLD` and
+    /// `UPDATED_NEW` return.
+    pub(crate) fn of_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Projection {
+        let mut tree = BTreeMap::new();
+        for path in paths {
+            insert(&mut tree, &path.0);
+        }
+        Projection { tree }
+    }
+
     /// The parts of `item` the projection names. A nested path keeps its
     /// structure (`a.b` gives `{a: {b: ...}}`); list elements keep their
     /// order and close up (`a[0], a[2]` gives a two-element list, Alternator

@@ -150,12 +150,15 @@ fn number_operand(raw: &Raw, op: &str, ctx: &mut Context) -> Check<Value> {
     Ok(value)
 }
 
-/// "Invalid UpdateExpression: The provided expression refers to an
-/// attribute that does not exist in the item" (Alternator
-/// `test_update_expression_set_copy`).
+/// "The provided expression refers to an attribute that does not exist in
+/// the item" (Alternator `test_update_expression_set_copy`), without an
+/// "Invalid UpdateExpression: " prefix: it is an error of the item, not of
+/// the expression (DDB-API TransactWriteItems lists it so, and applications
+/// compare the message to these words).
 fn missing_attribute() -> DynamoError {
-    Kind::Update
-        .error("The provided expression refers to an attribute that does not exist in the item")
+    DynamoError::validation(
+        "The provided expression refers to an attribute that does not exist in the item",
+    )
 }
 
 /// "An operand in the update expression has an incorrect data type"
@@ -272,7 +275,7 @@ impl Update {
     /// On error the item may be partly updated: callers apply to a copy.
     pub fn apply(&self, item: &mut Item, key_names: &[&str]) -> DynamoResult<()> {
         if let Some(path) = self.written.iter().find(|p| key_names.contains(&p.top())) {
-            return Err(DynamoError::validation(format!(
+            return Err(DynamoError::invalid_parameter(format!(
                 "Cannot update attribute {}. This attribute is part of the key",
                 path.top()
             )));
@@ -327,8 +330,24 @@ impl Update {
         Ok(())
     }
 
-    /// The top-level attribute names this update touches (for ReturnValues
-    /// UPDATED_OLD/UPDATED_NEW), each once, in the order written.
+    /// The paths this update writes, as a projection: `ReturnValues`
+    /// `UPDATED_OLD` and `UPDATED_NEW` return these parts of the item, a
+    /// nested path inside its attribute (`SET a.b = :v` returns
+    /// `{a: {b: ...}}`, not all of `a`: Alternator
+    /// `test_update_item_returnvalues_nested`).
+    pub fn updated(&self) -> super::Projection {
+        super::Projection::of_paths(&self.written)
+    }
+
+    /// Whether the update only takes attributes away (REMOVE, DELETE):
+    /// on an item that does not exist, such an update creates nothing
+    /// (Alternator `test_update_item_non_existent`).
+    pub fn only_removes(&self) -> bool {
+        self.set.is_empty() && self.add.is_empty()
+    }
+
+    /// The top-level attribute names this update touches, each once, in
+    /// the order written.
     pub fn updated_attributes(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for path in &self.written {
