@@ -51,14 +51,15 @@
 //!    after at most V. It needs `sqs:ChangeMessageVisibility` and
 //!    `sqs:GetQueueAttributes` in the function's role (the `iam` block of
 //!    `serverless.yml`). SQS caps a message's total in-flight time at 12 h.
-//! 3. **Idempotency keyed by the message id.** Standard queues deliver *at
-//!    least* once, so even a perfect timeout does not make duplicates
-//!    impossible. The `messageId` stays the same on every receive (the
-//!    receipt handle does not): record it with the side effect, in one
-//!    conditional write (a DynamoDB `PutItem` with
-//!    `attribute_not_exists(messageId)` in the same transaction as the
-//!    transfer, or the payment API's idempotency key), and a second delivery
-//!    finds it done and does nothing.
+//! 3. **Idempotency keyed by the job** (`IDEMPOTENCY=on`). Standard queues
+//!    deliver *at least* once, so even a perfect timeout does not make
+//!    duplicates impossible: an invocation can fail after its commit and
+//!    before Lambda deletes the message (the `crash-after-commit`
+//!    scenario). The worker claims each job in a DynamoDB table with one
+//!    conditional write before the work and marks it completed after the
+//!    commit ([`idempotency`]); a second delivery finds it done and does
+//!    nothing. The key is the job, from the message body: a message
+//!    redriven from the DLQ gets a new message id.
 //!
 //! ## The code
 //!
@@ -66,6 +67,7 @@
 //!   `HEARTBEAT`, `QUEUE_URL`) and its log lines. Its
 //!   [`handle`](worker::Worker::handle) takes a log sink, so the same code
 //!   runs in the Lambda binary (`println!`) and in an emulator, in process.
+//! - [`idempotency`]: the table's conditional writes (claim, complete).
 //! - The producer is [`step2_sqs::producer::Producer`]; `src/bin/` only
 //!   builds both `bootstrap`s under step 3's names.
 
