@@ -10,6 +10,7 @@
 //! [`Events`] (the [`super::Sqs`]'s), at the `now_millis` it is given.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use tokio::time::{Duration, Instant};
 
@@ -26,6 +27,8 @@ const NAME_REUSE_DELAY: Duration = Duration::from_secs(60);
 pub struct Received {
     pub receipt_handle: String,
     pub message: StoredMessage,
+    /// `SenderId`: the account ([`Engine::sender_id`]).
+    pub sender_id: Arc<str>,
 }
 
 pub struct Engine {
@@ -40,11 +43,14 @@ pub struct Engine {
     pub stale_delete: super::StaleDelete,
     deleted_at: HashMap<String, Instant>,
     nonce: u64,
+    /// The account id, shared by every message sent ([`Self::sender_id`]).
+    sender_id: Arc<str>,
 }
 
 impl Engine {
     pub fn new(account_id: String, region: String, endpoint_url: String) -> Self {
         Self {
+            sender_id: account_id.as_str().into(),
             account_id,
             region,
             endpoint_url,
@@ -54,6 +60,15 @@ impl Engine {
             deleted_at: HashMap::new(),
             nonce: 0,
         }
+    }
+
+    /// The `SenderId` of every message: the account (one principal sends
+    /// everything here), so messages do not store it.
+    pub fn sender_id(&mut self) -> Arc<str> {
+        if *self.sender_id != *self.account_id {
+            self.sender_id = self.account_id.as_str().into();
+        }
+        self.sender_id.clone()
     }
 
     pub fn queue_url(&self, name: &str) -> String {
@@ -213,6 +228,7 @@ impl Engine {
     ) -> SqsResult<Vec<Received>> {
         let mut received = Vec::new();
         let mut taken = Vec::new();
+        let sender_id = self.sender_id();
         while received.len() < max {
             let queue = self
                 .queues
@@ -223,7 +239,7 @@ impl Engine {
                 break;
             };
             let receive_count = message.receive_count;
-            let message_id = message.id.clone();
+            let message_id = message.message_id();
             let policy = queue.settings.redrive_policy.clone();
             let in_flight_full = queue.in_flight_full();
             let default_timeout = queue.settings.visibility_timeout;
@@ -283,6 +299,7 @@ impl Engine {
             received.push(Received {
                 receipt_handle: handle.encode(name),
                 message: message.clone(),
+                sender_id: sender_id.clone(),
             });
             taken.push(seq);
         }
@@ -297,7 +314,7 @@ impl Engine {
         let Some(mut message) = source_queue.remove(seq) else {
             return;
         };
-        message.dead_letter_queue_source_arn = Some(source_arn);
+        message.set_dead_letter_queue_source_arn(Some(source_arn));
         if let Some(dlq) = self.queues.get_mut(dlq) {
             dlq.advance(now);
             dlq.push(message, Duration::ZERO, now);
@@ -330,8 +347,8 @@ impl Engine {
                     .queues
                     .get(source)
                     .and_then(|q| q.get(seq))
-                    .and_then(|m| m.dead_letter_queue_source_arn.clone())
-                    .and_then(|arn| self.name_by_arn(&arn)),
+                    .and_then(|m| m.dead_letter_queue_source_arn())
+                    .and_then(|arn| self.name_by_arn(arn)),
             };
             let Some(target) = target.filter(|t| self.queues.contains_key(t)) else {
                 return Err("The destination queue does not exist.".into());
@@ -343,14 +360,9 @@ impl Engine {
             // messages are considered new messages, and the system assigns
             // them a new messageID and enqueueTime" (SQS-DG "Configure a
             // dead-letter queue redrive", sqs-configure-dead-letter-queue-redrive).
-            message.id = uuid::Uuid::new_v4().to_string();
-            message.sent_timestamp = now_millis;
-            message.enqueued_at = now;
-            message.receive_count = 0;
-            message.first_receive_timestamp = None;
-            message.dead_letter_queue_source_arn = None;
+            message.renew(uuid::Uuid::new_v4(), now, now_millis);
             if let Some(queue) = self.queues.get_mut(&target) {
-                let message_id = message.id.clone();
+                let message_id = message.message_id();
                 queue.advance(now);
                 queue.push(message, Duration::ZERO, now);
                 moved += 1;

@@ -46,7 +46,23 @@ pub type Attributes = BTreeMap<String, MessageAttributeValue>;
 
 /// The hex MD5 of a body.
 pub fn md5_of_body(body: &str) -> String {
-    format!("{:x}", Md5::digest(body.as_bytes()))
+    hex(&md5_digest(body))
+}
+
+/// The MD5 of a body as its 16 bytes (what a stored message keeps).
+pub fn md5_digest(body: &str) -> [u8; 16] {
+    Md5::digest(body.as_bytes()).into()
+}
+
+/// Lowercase hex, as `{:x}` writes a digest.
+pub fn hex(bytes: &[u8; 16]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(32);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)].into());
+        text.push(DIGITS[usize::from(byte & 0xf)].into());
+    }
+    text
 }
 
 /// Checks the characters of a body.
@@ -301,6 +317,9 @@ mod tests {
     fn body_md5_is_the_hex_md5_of_the_text() {
         // RFC 1321 test vector.
         assert_eq!(md5_of_body("abc"), "900150983cd24fb0d6963f7d28e17f72");
+        let digest = Md5::digest(b"abc");
+        assert_eq!(md5_of_body("abc"), format!("{digest:x}"));
+        assert_eq!(hex(&[0; 16]), "0".repeat(32));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A message is *visible* (ready to be received), *delayed* (sent with a
 //! delay), or *in flight* (received, hidden for the visibility timeout). The
 //! times at which delayed and in-flight messages become visible again sit in
-//! one ordered set, `(Instant, seq)`, and so do retention deadlines; the
+//! one ordered set, `(instant, seq)`, and so do retention deadlines; the
 //! queue catches up with the clock lazily, on every access ([`Queue::advance`]).
 //! No timer runs per message (the mini-redis expiry pattern, without even the
 //! background task: a waiting long poll sleeps until the earliest of these
@@ -18,11 +18,12 @@
 //! message visible at once, and the total time in flight is capped at 12 h.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use tokio::sync::Notify;
 use tokio::time::{Duration, Instant};
+use uuid::Uuid;
 
 use super::attributes::{MAX_VISIBILITY_TIMEOUT, QueueSettings};
 use super::error::{ErrorCode, SqsError, SqsResult};
@@ -31,69 +32,243 @@ use super::message::Attributes;
 /// Most messages in flight per standard queue (SQS-DG quotas: ~120,000).
 pub const MAX_IN_FLIGHT: usize = 120_000;
 
-/// A message as stored.
-#[derive(Debug, Clone)]
-pub struct StoredMessage {
-    pub id: String,
-    pub body: String,
-    pub md5_of_body: String,
-    pub attributes: Attributes,
-    pub system_attributes: Attributes,
-    pub sender_id: String,
-    /// Epoch milliseconds of the original send (kept when moved to a DLQ).
-    pub sent_timestamp: i64,
-    pub first_receive_timestamp: Option<i64>,
-    pub receive_count: u32,
-    /// Set once the message was moved to a dead-letter queue.
-    pub dead_letter_queue_source_arn: Option<String>,
-    /// Retention counts from the original send, also in a DLQ (SQS-DG DLQs).
-    pub enqueued_at: Instant,
-    /// When retention drops it (set when it enters a queue).
-    expires_at: Instant,
-    state: State,
-    /// The nonce of the most recent receipt handle.
-    receipt_nonce: Option<u64>,
+/// An instant as signed nanoseconds from a process-wide origin: 8 bytes
+/// where an [`Instant`] takes 16, exact both ways (an `Instant` counts
+/// nanoseconds), and ordered as the instants are. A stored message holds
+/// four of them and the queue's ordered sets one each per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Tick(i64);
+
+impl Tick {
+    fn origin() -> Instant {
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        *ORIGIN.get_or_init(Instant::now)
+    }
+
+    fn at(instant: Instant) -> Self {
+        let origin = Self::origin();
+        match instant.checked_duration_since(origin) {
+            Some(after) => Self(after.as_nanos() as i64),
+            None => Self(-(origin.duration_since(instant).as_nanos() as i64)),
+        }
+    }
+
+    fn instant(self) -> Instant {
+        let origin = Self::origin();
+        let offset = Duration::from_nanos(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            origin + offset
+        } else {
+            origin - offset
+        }
+    }
 }
 
+/// A message as stored: what a million of them cost is the point of its
+/// layout (`cargo xtask bench sqs`, issue 19). The id and the body's MD5
+/// are their 16 bytes (formatted when answered), the body one allocation
+/// of its exact length, the instants [`Tick`]s, and what most messages
+/// lack (message and system attributes, the dead-letter source) behind one
+/// pointer that is null when they are absent. The sender is not stored:
+/// one principal, the account, sends everything here, and the engine says
+/// so at receive ([`super::engine::Received::sender_id`]). The queue keeps
+/// each message in a box of its own, so its hash table holds a pointer per
+/// slot, not a message.
+///
+/// Per-message data to come (FIFO's group id, deduplication id, sequence
+/// number) belongs in [`Extras`] or in `Option` fields with a niche, which
+/// cost nothing on a message without them.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    id: Uuid,
+    md5_of_body: [u8; 16],
+    body: Box<str>,
+    extras: Option<Box<Extras>>,
+    /// Epoch milliseconds of the original send (kept when moved to a DLQ).
+    pub sent_timestamp: i64,
+    /// Epoch milliseconds; [`NEVER`] until the first receive.
+    first_receive_timestamp: i64,
+    /// Retention counts from the original send, also in a DLQ (SQS-DG DLQs).
+    enqueued_at: Tick,
+    /// When retention drops it (set when it enters a queue).
+    expires_at: Tick,
+    /// Delayed or in flight: when it becomes visible again.
+    until: Tick,
+    /// In flight: when it was received (the 12 h cap counts from then).
+    received_at: Tick,
+    /// The nonce of the most recent receipt handle, if `has_nonce`.
+    receipt_nonce: u64,
+    pub receive_count: u32,
+    state: State,
+    has_nonce: bool,
+}
+
+/// No `ApproximateFirstReceiveTimestamp` yet.
+const NEVER: i64 = i64::MIN;
+
+/// What few messages have, out of line.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    attributes: Attributes,
+    system_attributes: Attributes,
+    /// Set once the message was moved to a dead-letter queue: its source
+    /// queue's ARN, shared with the queue.
+    dead_letter_queue_source_arn: Option<Arc<str>>,
+}
+
+/// Where a message is; the instants that go with it are the message's
+/// `until` and `received_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Visible,
-    Delayed {
-        until: Instant,
-    },
-    InFlight {
-        until: Instant,
-        received_at: Instant,
-    },
+    /// Sent with a delay, visible at `until`.
+    Delayed,
+    /// Received, visible again at `until`.
+    InFlight,
 }
+
+static NO_ATTRIBUTES: Attributes = BTreeMap::new();
 
 impl StoredMessage {
     /// A new message, not yet in a queue.
     pub fn new(
-        id: String,
+        id: Uuid,
         body: String,
         attributes: Attributes,
         system_attributes: Attributes,
-        sender_id: String,
         sent_timestamp: i64,
         now: Instant,
     ) -> Self {
-        Self {
-            md5_of_body: super::message::md5_of_body(&body),
+        Self::with_md5(
             id,
+            super::message::md5_digest(&body),
             body,
             attributes,
             system_attributes,
-            sender_id,
             sent_timestamp,
-            first_receive_timestamp: None,
-            receive_count: 0,
-            dead_letter_queue_source_arn: None,
+            now,
+        )
+    }
+
+    /// [`Self::new`] with the body's MD5 already computed.
+    pub fn with_md5(
+        id: Uuid,
+        md5_of_body: [u8; 16],
+        body: String,
+        attributes: Attributes,
+        system_attributes: Attributes,
+        sent_timestamp: i64,
+        now: Instant,
+    ) -> Self {
+        let extras = (!attributes.is_empty() || !system_attributes.is_empty()).then(|| {
+            Box::new(Extras {
+                attributes,
+                system_attributes,
+                dead_letter_queue_source_arn: None,
+            })
+        });
+        let now = Tick::at(now);
+        Self {
+            id,
+            md5_of_body,
+            body: body.into_boxed_str(),
+            extras,
+            sent_timestamp,
+            first_receive_timestamp: NEVER,
             enqueued_at: now,
             expires_at: now,
+            until: now,
+            received_at: now,
+            receipt_nonce: 0,
+            receive_count: 0,
             state: State::Visible,
-            receipt_nonce: None,
+            has_nonce: false,
         }
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The id as SQS writes it (lowercase, hyphenated).
+    pub fn message_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The body, without a copy.
+    pub fn into_body(self) -> String {
+        self.body.into_string()
+    }
+
+    /// `MD5OfBody`, in hex.
+    pub fn md5_of_body(&self) -> String {
+        super::message::hex(&self.md5_of_body)
+    }
+
+    pub fn attributes(&self) -> &Attributes {
+        self.extras
+            .as_ref()
+            .map_or(&NO_ATTRIBUTES, |e| &e.attributes)
+    }
+
+    pub fn system_attributes(&self) -> &Attributes {
+        self.extras
+            .as_ref()
+            .map_or(&NO_ATTRIBUTES, |e| &e.system_attributes)
+    }
+
+    pub fn dead_letter_queue_source_arn(&self) -> Option<&str> {
+        self.extras
+            .as_ref()
+            .and_then(|e| e.dead_letter_queue_source_arn.as_deref())
+    }
+
+    /// Marks the message as moved to a dead-letter queue from `source_arn`
+    /// (`None`: no longer).
+    pub fn set_dead_letter_queue_source_arn(&mut self, source_arn: Option<Arc<str>>) {
+        match (&mut self.extras, source_arn) {
+            (Some(extras), arn) => {
+                extras.dead_letter_queue_source_arn = arn;
+                if extras.attributes.is_empty()
+                    && extras.system_attributes.is_empty()
+                    && extras.dead_letter_queue_source_arn.is_none()
+                {
+                    self.extras = None;
+                }
+            }
+            (None, Some(arn)) => {
+                self.extras = Some(Box::new(Extras {
+                    dead_letter_queue_source_arn: Some(arn),
+                    ..Extras::default()
+                }));
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Epoch milliseconds of the first receive, if received.
+    pub fn first_receive_timestamp(&self) -> Option<i64> {
+        (self.first_receive_timestamp != NEVER).then_some(self.first_receive_timestamp)
+    }
+
+    /// A redriven message is a new message: a new id, sent now (its
+    /// retention starts over), never received, from no dead-letter queue.
+    pub fn renew(&mut self, id: Uuid, now: Instant, now_millis: i64) {
+        self.id = id;
+        self.sent_timestamp = now_millis;
+        self.enqueued_at = Tick::at(now);
+        self.receive_count = 0;
+        self.first_receive_timestamp = NEVER;
+        self.set_dead_letter_queue_source_arn(None);
+    }
+
+    /// The nonce of the most recent receipt handle.
+    fn nonce(&self) -> Option<u64> {
+        self.has_nonce.then_some(self.receipt_nonce)
     }
 }
 
@@ -159,7 +334,8 @@ pub enum Deletion {
 #[derive(Debug)]
 pub struct Queue {
     pub name: String,
-    pub arn: String,
+    /// Shared with the messages moved from here to a dead-letter queue.
+    pub arn: Arc<str>,
     pub settings: QueueSettings,
     pub tags: BTreeMap<String, String>,
     /// Epoch milliseconds.
@@ -167,10 +343,12 @@ pub struct Queue {
     pub last_modified_timestamp: i64,
     /// Wakes waiting long polls when a message may have become visible.
     pub notify: Arc<Notify>,
-    messages: HashMap<u64, StoredMessage>,
+    /// Each message boxed: the table's slots (twice the messages, at
+    /// worst) hold a pointer, not a message.
+    messages: HashMap<u64, Box<StoredMessage>>,
     visible: BTreeSet<u64>,
-    hidden: BTreeSet<(Instant, u64)>,
-    expiry: BTreeSet<(Instant, u64)>,
+    hidden: BTreeSet<(Tick, u64)>,
+    expiry: BTreeSet<(Tick, u64)>,
     in_flight: usize,
     delayed: usize,
     next_seq: u64,
@@ -189,7 +367,7 @@ impl Queue {
     pub fn new(name: String, arn: String, settings: QueueSettings, now_millis: i64) -> Self {
         Self {
             name,
-            arn,
+            arn: arn.into(),
             settings,
             tags: BTreeMap::new(),
             created_timestamp: now_millis,
@@ -209,6 +387,7 @@ impl Queue {
     /// Catches up with the clock: delayed and in-flight messages whose time
     /// has come become visible; messages past retention are dropped.
     pub fn advance(&mut self, now: Instant) {
+        let now = Tick::at(now);
         let mut woke = false;
         while let Some(&(at, seq)) = self.hidden.first() {
             if at > now {
@@ -217,8 +396,8 @@ impl Queue {
             self.hidden.pop_first();
             if let Some(message) = self.messages.get_mut(&seq) {
                 match message.state {
-                    State::Delayed { .. } => self.delayed -= 1,
-                    State::InFlight { .. } => self.in_flight -= 1,
+                    State::Delayed => self.delayed -= 1,
+                    State::InFlight => self.in_flight -= 1,
                     State::Visible => {}
                 }
                 message.state = State::Visible;
@@ -240,7 +419,7 @@ impl Queue {
 
     /// When the next hidden message becomes visible, if any.
     pub fn next_wake(&self) -> Option<Instant> {
-        self.hidden.first().map(|(at, _)| *at)
+        self.hidden.first().map(|(at, _)| at.instant())
     }
 
     pub fn counts(&self) -> Counts {
@@ -252,23 +431,25 @@ impl Queue {
     }
 
     /// Adds a message, visible after `delay`.
-    pub fn push(&mut self, mut message: StoredMessage, delay: Duration, now: Instant) -> u64 {
+    pub fn push(&mut self, message: StoredMessage, delay: Duration, now: Instant) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let mut message = Box::new(message);
         let retention = Duration::from_secs(self.settings.message_retention_period.into());
-        message.expires_at = message.enqueued_at + retention;
+        message.expires_at = Tick::at(message.enqueued_at.instant() + retention);
         self.expiry.insert((message.expires_at, seq));
         if delay.is_zero() {
             message.state = State::Visible;
             self.visible.insert(seq);
             self.notify.notify_waiters();
         } else {
-            let until = now + delay;
-            message.state = State::Delayed { until };
+            let until = Tick::at(now + delay);
+            message.state = State::Delayed;
+            message.until = until;
             self.hidden.insert((until, seq));
             self.delayed += 1;
         }
-        message.receipt_nonce = None;
+        message.has_nonce = false;
         self.messages.insert(seq, message);
         seq
     }
@@ -283,7 +464,7 @@ impl Queue {
     /// visible again at once, but a call returns each message once).
     pub fn first_visible_except(&self, taken: &[u64]) -> Option<(u64, &StoredMessage)> {
         let seq = *self.visible.iter().find(|s| !taken.contains(s))?;
-        self.messages.get(&seq).map(|m| (seq, m))
+        self.messages.get(&seq).map(|m| (seq, &**m))
     }
 
     pub fn in_flight_full(&self) -> bool {
@@ -306,17 +487,19 @@ impl Queue {
         }
         self.visible.remove(&seq);
         message.receive_count += 1;
-        message.first_receive_timestamp.get_or_insert(now_millis);
-        message.receipt_nonce = Some(nonce);
-        let until = now + visibility;
+        if message.first_receive_timestamp == NEVER {
+            message.first_receive_timestamp = now_millis;
+        }
+        message.receipt_nonce = nonce;
+        message.has_nonce = true;
         if visibility.is_zero() {
             // Received and visible again at once.
             self.visible.insert(seq);
         } else {
-            message.state = State::InFlight {
-                until,
-                received_at: now,
-            };
+            let until = Tick::at(now + visibility);
+            message.state = State::InFlight;
+            message.until = until;
+            message.received_at = Tick::at(now);
             self.hidden.insert((until, seq));
             self.in_flight += 1;
         }
@@ -330,17 +513,17 @@ impl Queue {
             State::Visible => {
                 self.visible.remove(&seq);
             }
-            State::Delayed { until } => {
-                self.hidden.remove(&(until, seq));
+            State::Delayed => {
+                self.hidden.remove(&(message.until, seq));
                 self.delayed -= 1;
             }
-            State::InFlight { until, .. } => {
-                self.hidden.remove(&(until, seq));
+            State::InFlight => {
+                self.hidden.remove(&(message.until, seq));
                 self.in_flight -= 1;
             }
         }
         self.expiry.remove(&(message.expires_at, seq));
-        Some(message)
+        Some(*message)
     }
 
     /// DeleteMessage: deletes only with the most recent receipt handle; an
@@ -362,8 +545,8 @@ impl Queue {
         let Some(message) = self.messages.get(&handle.seq) else {
             return Deletion::Gone;
         };
-        if message.receipt_nonce != Some(handle.nonce) {
-            let message_id = message.id.clone();
+        if message.nonce() != Some(handle.nonce) {
+            let message_id = message.message_id();
             return match stale {
                 super::StaleDelete::Keep => Deletion::StaleHandle { message_id },
                 super::StaleDelete::Delete => match self.remove(handle.seq) {
@@ -374,7 +557,7 @@ impl Queue {
         }
         match self.remove(handle.seq) {
             Some(message) => Deletion::Deleted {
-                message_id: message.id,
+                message_id: message.message_id(),
             },
             None => Deletion::Gone,
         }
@@ -391,7 +574,7 @@ impl Queue {
         let Some(message) = self
             .messages
             .get_mut(&handle.seq)
-            .filter(|m| m.receipt_nonce == Some(handle.nonce))
+            .filter(|m| m.nonce() == Some(handle.nonce))
         else {
             return Err(SqsError::invalid_value(
                 "ReceiptHandle",
@@ -399,14 +582,14 @@ impl Queue {
                 "Message does not exist or is not available for visibility timeout change.",
             ));
         };
-        let State::InFlight { until, received_at } = message.state else {
+        if message.state != State::InFlight {
             return Err(SqsError::new(
                 ErrorCode::MessageNotInflight,
                 "Message not inflight.",
             ));
-        };
-        let total =
-            now.saturating_duration_since(received_at) + Duration::from_secs(timeout.into());
+        }
+        let total = now.saturating_duration_since(message.received_at.instant())
+            + Duration::from_secs(timeout.into());
         if total > Duration::from_secs(MAX_VISIBILITY_TIMEOUT.into()) {
             return Err(SqsError::invalid_value(
                 "VisibilityTimeout",
@@ -414,15 +597,15 @@ impl Queue {
                 "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
             ));
         }
-        self.hidden.remove(&(until, handle.seq));
+        self.hidden.remove(&(message.until, handle.seq));
         if timeout == 0 {
             message.state = State::Visible;
             self.in_flight -= 1;
             self.visible.insert(handle.seq);
             self.notify.notify_waiters();
         } else {
-            let until = now + Duration::from_secs(timeout.into());
-            message.state = State::InFlight { until, received_at };
+            let until = Tick::at(now + Duration::from_secs(timeout.into()));
+            message.until = until;
             self.hidden.insert((until, handle.seq));
         }
         Ok(())
@@ -452,7 +635,7 @@ impl Queue {
     }
 
     pub fn get(&self, seq: u64) -> Option<&StoredMessage> {
-        self.messages.get(&seq)
+        self.messages.get(&seq).map(|m| &**m)
     }
 
     /// Up to `limit` in-flight messages with the instant each becomes
@@ -463,7 +646,7 @@ impl Queue {
             .iter()
             .filter_map(|(until, seq)| {
                 let message = self.messages.get(seq)?;
-                matches!(message.state, State::InFlight { .. }).then_some((message, *until))
+                (message.state == State::InFlight).then_some((&**message, until.instant()))
             })
             .take(limit)
             .collect()
@@ -479,13 +662,14 @@ impl Queue {
 mod tests {
     use super::*;
 
+    const ID: Uuid = Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8);
+
     fn message(now: Instant) -> StoredMessage {
         StoredMessage::new(
-            "id".into(),
+            ID,
             "body".into(),
             Attributes::new(),
             Attributes::new(),
-            "sender".into(),
             0,
             now,
         )
@@ -552,7 +736,7 @@ mod tests {
         assert_eq!(
             q.delete_outcome(first, crate::sqs::StaleDelete::Keep),
             Deletion::StaleHandle {
-                message_id: "id".into()
+                message_id: ID.to_string()
             }
         );
         assert!(!q.delete(first), "stale handle");
@@ -576,7 +760,7 @@ mod tests {
         assert_eq!(
             q.delete_outcome(first, crate::sqs::StaleDelete::Delete),
             Deletion::DeletedWithOlderHandle {
-                message_id: "id".into()
+                message_id: ID.to_string()
             }
         );
         assert_eq!(q.counts().in_flight, 0);
@@ -584,6 +768,81 @@ mod tests {
             q.delete_outcome(second, crate::sqs::StaleDelete::Delete),
             Deletion::Gone
         );
+    }
+
+    #[test]
+    fn a_stored_message_stays_small() {
+        // A million queued messages is the bench's depth row (issue 19):
+        // each costs this, its box's and its body's allocator overhead, a
+        // hash slot and its entries in the ordered sets.
+        assert!(
+            std::mem::size_of::<StoredMessage>() <= 120,
+            "{} bytes",
+            std::mem::size_of::<StoredMessage>()
+        );
+    }
+
+    #[test]
+    fn ticks_are_exact_and_ordered_as_instants() {
+        let now = Instant::now();
+        let mut instants = vec![
+            now,
+            now + Duration::from_nanos(1),
+            now + Duration::from_secs(14 * 24 * 3600),
+        ];
+        instants.extend(now.checked_sub(Duration::from_millis(1)));
+        instants.extend(Tick::origin().checked_sub(Duration::from_nanos(7)));
+        for a in &instants {
+            assert_eq!(Tick::at(*a).instant(), *a);
+            for b in &instants {
+                assert_eq!(Tick::at(*a).cmp(&Tick::at(*b)), a.cmp(b));
+            }
+        }
+    }
+
+    #[test]
+    fn attributes_and_the_dead_letter_source_are_kept_when_present() {
+        let now = Instant::now();
+        let plain = message(now);
+        assert!(plain.extras.is_none());
+        assert!(plain.attributes().is_empty() && plain.system_attributes().is_empty());
+        assert_eq!(plain.message_id(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+        assert_eq!(
+            plain.md5_of_body(),
+            super::super::message::md5_of_body("body")
+        );
+        assert_eq!(plain.first_receive_timestamp(), None);
+
+        let mut moved = message(now);
+        moved.set_dead_letter_queue_source_arn(Some("arn:q".into()));
+        assert_eq!(moved.dead_letter_queue_source_arn(), Some("arn:q"));
+        moved.renew(Uuid::nil(), now, 5);
+        assert_eq!(moved.dead_letter_queue_source_arn(), None);
+        assert!(moved.extras.is_none());
+        assert_eq!(
+            (moved.message_id(), moved.sent_timestamp),
+            (Uuid::nil().to_string(), 5)
+        );
+
+        let value = super::super::message::MessageAttributeValue {
+            data_type: "String".into(),
+            string_value: Some("v".into()),
+            binary_value: None,
+            string_list_values: None,
+            binary_list_values: None,
+        };
+        let attributes = Attributes::from([("k".to_owned(), value)]);
+        let mut with = StoredMessage::new(
+            ID,
+            "body".into(),
+            attributes.clone(),
+            Attributes::new(),
+            0,
+            now,
+        );
+        with.set_dead_letter_queue_source_arn(Some("arn:q".into()));
+        with.renew(ID, now, 0);
+        assert_eq!(with.attributes(), &attributes);
     }
 
     #[test]

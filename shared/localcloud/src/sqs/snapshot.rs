@@ -72,13 +72,13 @@ impl Sqs {
                 .in_flight_messages(in_flight_limit)
                 .into_iter()
                 .map(|(message, until)| InFlightMessage {
-                    message_id: message.id.clone(),
+                    message_id: message.message_id(),
                     receive_count: message.receive_count,
                     visible_again_at_epoch_millis: clock.epoch_millis_at(until),
                 })
                 .collect();
             let visibility_timeout_seconds = queue.settings.visibility_timeout;
-            let arn = queue.arn.clone();
+            let arn = queue.arn.to_string();
             queues.push(QueueSnapshot {
                 dead_letter_queue: policy
                     .as_ref()

@@ -103,11 +103,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 next_body += 1;
                 let queue = engine.queue_mut_by_name("q", now).unwrap();
                 let message = localcloud::sqs::queue::StoredMessage::new(
-                    body.clone(),
+                    uuid::Uuid::new_v4(),
                     body.clone(),
                     Default::default(),
                     Default::default(),
-                    "sender".into(),
                     t as i64,
                     now,
                 );
@@ -147,7 +146,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
                 let actual: Vec<(String, u32)> = got
                     .iter()
-                    .map(|r| (r.message.body.clone(), r.message.receive_count))
+                    .map(|r| (r.message.body().to_owned(), r.message.receive_count))
                     .collect();
                 let wanted: Vec<(String, u32)> =
                     expected.iter().map(|(_, b, c)| (b.clone(), *c)).collect();

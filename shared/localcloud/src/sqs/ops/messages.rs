@@ -20,8 +20,8 @@ use crate::sqs::attributes::{
 use crate::sqs::engine::{Engine, Received};
 use crate::sqs::error::{ErrorCode, SqsError, SqsResult};
 use crate::sqs::message::{
-    Attributes, MessageAttributeValue, attributes_size, check_attributes, check_body,
-    md5_of_attributes,
+    Attributes, MessageAttributeValue, attributes_size, check_attributes, check_body, hex,
+    md5_digest, md5_of_attributes,
 };
 use crate::sqs::queue::{Deletion, ReceiptHandle, StoredMessage};
 
@@ -98,7 +98,6 @@ fn send_one(
     check_body(&body)?;
     check_attributes(&entry.message_attributes, false)?;
     check_attributes(&entry.message_system_attributes, true)?;
-    let account = engine.account_id.clone();
     let queue = engine.queue_mut_by_name(name, now)?;
     let max_size = queue.settings.maximum_message_size as usize;
     let size = body.len() + attributes_size(&entry.message_attributes);
@@ -112,19 +111,20 @@ fn send_one(
         ));
     }
     let delay = Duration::from_secs(delay.unwrap_or(queue.settings.delay_seconds).into());
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::new_v4();
+    let md5_of_body = md5_digest(&body);
     let response = SendMessageResponse {
-        md5_of_message_body: crate::sqs::message::md5_of_body(&body),
+        md5_of_message_body: hex(&md5_of_body),
         md5_of_message_attributes: md5_of_attributes(&entry.message_attributes),
         md5_of_message_system_attributes: md5_of_attributes(&entry.message_system_attributes),
-        message_id: id.clone(),
+        message_id: id.to_string(),
     };
-    let message = StoredMessage::new(
+    let message = StoredMessage::with_md5(
         id,
+        md5_of_body,
         body,
         entry.message_attributes,
         entry.message_system_attributes,
-        account,
         now_millis,
         now,
     );
@@ -371,6 +371,7 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
     let Received {
         receipt_handle,
         message,
+        sender_id,
     } = received;
     let wants = |name: &str| system_names.iter().any(|n| *n == "All" || *n == name);
     let mut attributes = BTreeMap::new();
@@ -381,7 +382,7 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
             attributes.insert(name.to_owned(), value);
         }
     };
-    put("SenderId", Some(message.sender_id.clone()));
+    put("SenderId", Some(sender_id.to_string()));
     put("SentTimestamp", Some(message.sent_timestamp.to_string()));
     put(
         "ApproximateReceiveCount",
@@ -389,41 +390,42 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
     );
     put(
         "ApproximateFirstReceiveTimestamp",
-        message.first_receive_timestamp.map(|t| t.to_string()),
+        message.first_receive_timestamp().map(|t| t.to_string()),
     );
     put(
         "AWSTraceHeader",
         message
-            .system_attributes
+            .system_attributes()
             .get("AWSTraceHeader")
             .and_then(|v| v.string_value.clone()),
     );
     put(
         "DeadLetterQueueSourceArn",
-        message.dead_letter_queue_source_arn.clone(),
+        message.dead_letter_queue_source_arn().map(str::to_owned),
     );
 
     let message_attributes: Attributes = message
-        .attributes
-        .into_iter()
+        .attributes()
+        .iter()
         .filter(|(name, _)| {
             attribute_names.iter().any(|wanted| {
                 wanted == "All"
                     || wanted == ".*"
-                    || wanted == name
+                    || *wanted == **name
                     || wanted
                         .strip_suffix(".*")
                         .is_some_and(|prefix| name.starts_with(&format!("{prefix}.")))
             })
         })
+        .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     MessageOut {
-        message_id: message.id,
+        message_id: message.message_id(),
         receipt_handle,
-        md5_of_body: message.md5_of_body,
-        body: message.body,
-        attributes,
+        md5_of_body: message.md5_of_body(),
         md5_of_message_attributes: md5_of_attributes(&message_attributes),
+        body: message.into_body(),
+        attributes,
         message_attributes,
     }
 }
@@ -579,7 +581,7 @@ fn report_visibility(
         sqs.emit(
             EventKind::VisibilityChanged {
                 queue: name.to_owned(),
-                message_id: message.id.clone(),
+                message_id: message.message_id(),
                 visible_again_at_epoch_millis: now_millis + i64::from(timeout) * 1000,
             },
             now_millis,

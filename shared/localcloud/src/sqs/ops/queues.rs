@@ -221,7 +221,7 @@ pub fn get_queue_attributes(
         "LastModifiedTimestamp".into(),
         (queue.last_modified_timestamp / 1000).to_string(),
     );
-    all.insert("QueueArn".into(), queue.arn.clone());
+    all.insert("QueueArn".into(), queue.arn.to_string());
     let everything = req.attribute_names.iter().any(|n| n == "All");
     let attributes = all
         .into_iter()
@@ -294,7 +294,7 @@ pub fn list_dead_letter_source_queues(
             q.settings
                 .redrive_policy
                 .as_ref()
-                .is_some_and(|p| p.dead_letter_target_arn == arn)
+                .is_some_and(|p| *p.dead_letter_target_arn == *arn)
         })
         .map(|q| q.name.clone())
         .filter(|n| after.as_ref().is_none_or(|a| n > a))
