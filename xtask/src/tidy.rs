@@ -141,3 +141,56 @@ fn one_build_per_dependency() {
         missing.join("\n")
     );
 }
+
+/// Every line of a ```rust excerpt in the docs (the guided readings of the
+/// lessons' code) is a line of the lessons' code, so an excerpt cannot
+/// drift from what it explains. Blank lines, comments and `...` are left
+/// out of the comparison.
+#[test]
+fn rust_excerpts_in_the_docs_are_the_lessons_code() {
+    let root = crate::paths::root();
+    let mut code = std::collections::BTreeSet::new();
+    let mut stack = vec![root.join("lessons"), root.join("shared/lesson-kit/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                code.extend(text.lines().map(|l| l.trim().to_owned()));
+            }
+        }
+    }
+    let mut pages = vec![root.join("README.md")];
+    for dir in ["docs", "lessons/step1-http", "lessons/step2-sqs", "lessons/step3-dlq-visibility"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                pages.push(entry.path());
+            }
+        }
+    }
+    let mut excerpts = 0;
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let mut in_rust = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_rust = !in_rust && line.trim() == "```rust";
+                excerpts += usize::from(in_rust);
+                continue;
+            }
+            let t = line.trim();
+            if !in_rust || t.is_empty() || t.starts_with("//") || t == "..." {
+                continue;
+            }
+            assert!(
+                code.contains(t),
+                "{}:{}: {t:?} is not a line of the lessons' code: update the excerpt",
+                page.display(),
+                n + 1
+            );
+        }
+    }
+    assert!(excerpts >= 5, "only {excerpts} excerpts found");
+}
