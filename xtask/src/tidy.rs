@@ -163,7 +163,12 @@ fn rust_excerpts_in_the_docs_are_the_lessons_code() {
         }
     }
     let mut pages = vec![root.join("README.md")];
-    for dir in ["docs", "lessons/step1-http", "lessons/step2-sqs", "lessons/step3-dlq-visibility"] {
+    for dir in [
+        "docs",
+        "lessons/step1-http",
+        "lessons/step2-sqs",
+        "lessons/step3-dlq-visibility",
+    ] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
             if entry.path().extension().is_some_and(|e| e == "md") {
                 pages.push(entry.path());

@@ -233,6 +233,58 @@ mod tests {
     /// reference has said "will not be deleted" and "might not be
     /// deleted"): three transfers and the DLQ, or two and no DLQ. Either
     /// way the transfer runs twice at least.
+    fn fates_of(
+        scenario: Scenario,
+        stale: localcloud::sqs::StaleDelete,
+    ) -> Vec<(u32, u32, scenario::Final)> {
+        let record = runtime(Mode::Virtual)
+            .unwrap()
+            .block_on(experiment::run(
+                &LessonId::Step3.lesson(),
+                scenario,
+                Mode::Virtual,
+                2,
+                15,
+                10,
+                stale,
+            ))
+            .unwrap();
+        let report = report::build(&record);
+        assert!(report.as_expected, "{}", report::render(&report));
+        report
+            .jobs
+            .iter()
+            .map(|j| (j.receives, j.commits, j.final_place))
+            .collect()
+    }
+
+    /// The idempotent worker commits each job exactly once under both
+    /// readings of a stale delete, and after a crash.
+    #[test]
+    fn the_idempotent_worker_commits_once_under_both_readings_and_the_crash() {
+        use localcloud::sqs::StaleDelete::{Delete, Keep};
+        use scenario::Final;
+        assert_eq!(
+            fates_of(Scenario::Idempotent, Keep),
+            [(3, 1, Final::Deleted), (3, 1, Final::Deleted)]
+        );
+        assert_eq!(
+            fates_of(Scenario::Idempotent, Delete),
+            [(2, 1, Final::Deleted), (2, 1, Final::Deleted)]
+        );
+        for stale in [Keep, Delete] {
+            assert_eq!(
+                fates_of(Scenario::IdempotentCrash, stale),
+                [(2, 1, Final::Deleted), (2, 1, Final::Deleted)]
+            );
+            // Without the table, the crash costs a second transfer.
+            assert_eq!(
+                fates_of(Scenario::CrashAfterCommit, stale),
+                [(2, 2, Final::Deleted), (2, 2, Final::Deleted)]
+            );
+        }
+    }
+
     #[test]
     fn short_visibility_under_both_readings() {
         let fates = |stale| {
