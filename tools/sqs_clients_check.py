@@ -67,7 +67,7 @@ url = sqs.create_queue(
 check("CreateQueue again, same attributes", sqs.create_queue(QueueName="py-jobs", Attributes={"VisibilityTimeout": "1"})["QueueUrl"] == url)
 expect_error("CreateQueue, other attributes", "QueueAlreadyExists", sqs.create_queue, QueueName="py-jobs", Attributes={"VisibilityTimeout": "2"})
 expect_error("CreateQueue, bad name", "InvalidParameterValue", sqs.create_queue, QueueName="bad name")
-expect_error("CreateQueue, FIFO", "InvalidParameterValue", sqs.create_queue, QueueName="q.fifo")
+expect_error("CreateQueue, .fifo name without FifoQueue", "InvalidParameterValue", sqs.create_queue, QueueName="q.fifo")
 check("GetQueueUrl", sqs.get_queue_url(QueueName="py-jobs")["QueueUrl"] == url)
 expect_error("GetQueueUrl, missing", "AWS.SimpleQueueService.NonExistentQueue", sqs.get_queue_url, QueueName="nope")
 listed = sqs.list_queues(QueueNamePrefix="py-")["QueueUrls"]

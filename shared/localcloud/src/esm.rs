@@ -21,6 +21,25 @@
 //!   `MaximumConcurrency`, the function's concurrency limit, or 1,000.
 //!   Idle pollers above five stop.
 //!
+//! - FIFO queues (L-DG "Using Lambda with Amazon SQS", with-sqs.html, and
+//!   `services-sqs-scaling`): the queue itself hands out each message
+//!   group in order and keeps a group's later messages back while one of
+//!   its messages is in flight ([`crate::sqs::queue`]), so a batch holds
+//!   each group's messages in send order and a group is in one batch at a
+//!   time. "For FIFO queues, Lambda scales ... [with] the number of active
+//!   message groups": pollers are added only while some group can
+//!   deliver, at most one per such group. `BatchSize` is at most 10
+//!   ("For FIFO queues, the maximum is 10", CreateEventSourceMapping,
+//!   BatchSize). With `ReportBatchItemFailures`, "your function should stop
+//!   processing messages after the first failure and return all failed and
+//!   unprocessed messages in batchItemFailures. This helps preserve the
+//!   ordering of messages in your queue": the mapping does with the list
+//!   what it does on a standard queue, deletes every message not in it;
+//!   the listed ones stay in flight (their group blocked) until their
+//!   visibility timeout, then come back first in their group. A function
+//!   that lists only the failed message and not the ones after it gets
+//!   those deleted, as on AWS.
+//!
 //! Time is tokio's, so the whole loop runs under a paused clock in tests.
 
 use std::sync::Arc;
@@ -130,6 +149,21 @@ impl QueueAccess {
         }
     }
 
+    /// How many more batches could start now: on localcloud's FIFO queue,
+    /// the message groups that can deliver; otherwise the visible messages
+    /// (`ApproximateNumberOfMessages`).
+    async fn waiting(&self, queue_url: &str) -> usize {
+        if let QueueAccess::Local(sqs) = self
+            && let Some(name) = queue_url.rsplit('/').next()
+            && let Some(count) = sqs.receivable(name)
+        {
+            return count;
+        }
+        self.attributes(queue_url)
+            .await
+            .map_or(0, |(_, visible)| visible)
+    }
+
     /// `VisibilityTimeout` and `ApproximateNumberOfMessages`.
     async fn attributes(&self, queue_url: &str) -> Option<(u64, usize)> {
         let attributes = match self {
@@ -190,6 +224,9 @@ pub enum MappingError {
     VisibilityBelowTimeout { queue: u64, function: u64 },
     #[error("ResourceNotFoundException: {0}")]
     NotFound(String),
+    /// Another refused parameter, in Lambda's words.
+    #[error("InvalidParameterValueException: {0}")]
+    InvalidParameter(String),
 }
 
 /// A running mapping; `stop` (or the shutdown token) ends its pollers.
@@ -245,6 +282,12 @@ impl EventSourceMapping {
         let (visibility, _) = access.attributes(&queue.url).await.ok_or_else(|| {
             MappingError::NotFound(format!("Queue not found: {}", spec.queue_name))
         })?;
+        if queue.url.ends_with(".fifo") && spec.batch_size > 10 {
+            return Err(MappingError::InvalidParameter(format!(
+                "BatchSize {} is not supported for FIFO queues: the maximum is 10.",
+                spec.batch_size
+            )));
+        }
         let function_timeout = function.timeout.as_secs();
         if visibility < function_timeout {
             return Err(MappingError::VisibilityBelowTimeout {
@@ -301,13 +344,9 @@ async fn scale(shared: Arc<Shared>, limit: usize) {
         }
         let pollers = shared.pollers.load(Ordering::SeqCst);
         let busy = shared.busy.load(Ordering::SeqCst);
-        let waiting = shared
-            .access
-            .attributes(&shared.queue_url)
-            .await
-            .is_some_and(|(_, visible)| visible > 0);
-        if waiting && busy >= pollers && pollers < limit {
-            for _ in 0..INITIAL_POLLERS.min(limit - pollers) {
+        let waiting = shared.access.waiting(&shared.queue_url).await;
+        if waiting > 0 && busy >= pollers && pollers < limit {
+            for _ in 0..INITIAL_POLLERS.min(limit - pollers).min(waiting) {
                 spawn_poller(shared.clone());
             }
         }
@@ -463,6 +502,9 @@ fn sqs_event(shared: &Shared, batch: &[MessageOut]) -> Value {
                             | "ApproximateFirstReceiveTimestamp"
                             | "AWSTraceHeader"
                             | "DeadLetterQueueSourceArn"
+                            | "SequenceNumber"
+                            | "MessageGroupId"
+                            | "MessageDeduplicationId"
                     )
                 })
                 .map(|(k, v)| (k.clone(), json!(v)))

@@ -92,6 +92,20 @@ pub enum EventKind {
         message_id: String,
         receive_count: u32,
         visible_again_at_epoch_millis: i64,
+        /// The message's `MessageGroupId` (FIFO queues, and fair queues).
+        /// Absent from the JSON when there is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_id: Option<String>,
+    },
+    /// A send to a FIFO queue repeated a deduplication id of the last 5
+    /// minutes: "accepted successfully but ... not delivered" (SQS-API
+    /// SendMessage, MessageDeduplicationId). `message_id` is the first
+    /// send's, which the duplicate's answer carries too.
+    MessageDeduplicated {
+        queue: String,
+        message_id: String,
+        group_id: String,
+        deduplication_id: String,
     },
     /// DeleteMessage (or a DeleteMessageBatch entry) removed the message.
     MessageDeleted { queue: String, message_id: String },

@@ -9,7 +9,20 @@
 //! not read `provider.timeout`); `maxReceiveCount` = `maxRetries` (3); the
 //! worker is the function `<id>Worker`, subscribed with `batchSize` (1),
 //! `maximumBatchingWindow` (0), `maxConcurrency` and
-//! `functionResponseType: ReportBatchItemFailures`.
+//! `functionResponseType: ReportBatchItemFailures`. With `fifo: true` the
+//! queue is `<service>-<stage>-<id>.fifo` with `FifoQueue` and
+//! `ContentBasedDeduplication`, its DLQ `<service>-<stage>-<id>-dlq.fifo`
+//! with `FifoQueue` only (Lift's `new CdkQueue(..., { queueName: ... ,
+//! fifo: configuration.fifo, contentBasedDeduplication: configuration.fifo })`),
+//! and `batchSize` is at most 10 ("'batchSize' must be between 0 and 10
+//! for FIFO queues").
+//!
+//! Raw `AWS::SQS::Queue` with `FifoQueue: true`: `QueueName` must end in
+//! `.fifo` ("If you specify a FIFO queue name, you must include .fifo
+//! suffix", CloudFormation AWS::SQS::Queue, `QueueName`); without a name
+//! CloudFormation generates one (with the suffix), here the stable
+//! `<service>-<stage>-<LogicalId>.fifo`. `ContentBasedDeduplication`,
+//! `DeduplicationScope` and `FifoThroughputLimit` pass to SQS, which checks them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +37,11 @@ use super::{
     Function, IamStatement, Provider, QueueSpec, Redrive, ResolveContext, ServerlessConfig,
     SqsEventSource, TableSpec,
 };
+
+/// `FifoQueue: true` (or the string "true").
+fn is_true(value: Option<&serde_yaml_ng::Value>) -> bool {
+    value.is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"))
+}
 
 /// The DLQ of a Lift queue keeps messages 14 days, the SQS maximum.
 const LIFT_DLQ_RETENTION: u32 = 1_209_600;
@@ -82,9 +100,11 @@ pub(super) fn resolve(
         let RawConstruct::Queue(q) = construct;
         let at = format!("constructs.{id}");
         let err = |m: String| with_line(m, &format!("{id}:"));
-        if q.fifo == Some(true) {
+        let fifo = q.fifo == Some(true);
+        if fifo && q.batch_size.is_some_and(|b| b > 10) {
             return Err(err(format!(
-                "{at}.fifo: FIFO queues are not supported by localcloud yet (it emulates standard queues)"
+                "{at}: 'batchSize' must be between 0 and 10 for FIFO queues, '{}' given",
+                q.batch_size.unwrap_or_default()
             )));
         }
         check_range(&at, "maxRetries", q.max_retries, 1, 1000).map_err(&err)?;
@@ -127,8 +147,10 @@ pub(super) fn resolve(
             }
         };
         let timeout = worker_timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-        let base = format!("{}-{id}", vars.stack_name());
-        let dlq = format!("{base}-dlq");
+        let stem = format!("{}-{id}", vars.stack_name());
+        let suffix = if fifo { ".fifo" } else { "" };
+        let base = format!("{stem}{suffix}");
+        let dlq = format!("{stem}-dlq{suffix}");
         let mut attributes = BTreeMap::from([(
             "VisibilityTimeout".to_owned(),
             (timeout * 6 + window).to_string(),
@@ -136,12 +158,18 @@ pub(super) fn resolve(
         if let Some(delay) = q.delay {
             attributes.insert("DelaySeconds".into(), delay.to_string());
         }
+        let mut dlq_attributes = BTreeMap::from([(
+            "MessageRetentionPeriod".to_owned(),
+            LIFT_DLQ_RETENTION.to_string(),
+        )]);
+        if fifo {
+            attributes.insert("FifoQueue".into(), "true".into());
+            attributes.insert("ContentBasedDeduplication".into(), "true".into());
+            dlq_attributes.insert("FifoQueue".into(), "true".into());
+        }
         queues.push(QueueSpec {
             name: dlq.clone(),
-            attributes: BTreeMap::from([(
-                "MessageRetentionPeriod".to_owned(),
-                LIFT_DLQ_RETENTION.to_string(),
-            )]),
+            attributes: dlq_attributes,
             redrive: None,
             defined_at: format!("{at} (dead-letter queue)"),
         });
@@ -197,9 +225,30 @@ pub(super) fn resolve(
                 };
                 vars.resolve(&text, &at).map_err(|e| with_line(e, &text))?
             }
-            // CloudFormation would add a random suffix; locally the name is stable.
+            // CloudFormation would add a random suffix; locally the name is
+            // stable (and a FIFO queue's ends in .fifo, as CloudFormation's does).
+            None if resource.kind == ResourceType::SqsQueue
+                && is_true(resource.properties.get("FifoQueue")) =>
+            {
+                format!("{}-{key}.fifo", vars.stack_name())
+            }
             None => format!("{}-{key}", vars.stack_name()),
         };
+        if resource.kind == ResourceType::SqsQueue {
+            let fifo = is_true(resource.properties.get("FifoQueue"));
+            if fifo != name.ends_with(".fifo") {
+                return Err(with_line(
+                    if fifo {
+                        format!(
+                            "{at}: {name:?}: a FIFO queue's name must end in .fifo (FifoQueue: true)"
+                        )
+                    } else {
+                        format!("{at}: {name:?}: a name ending in .fifo needs FifoQueue: true")
+                    },
+                    key,
+                ));
+            }
+        }
         match resource.kind {
             ResourceType::SqsQueue => resource_names.insert(key.clone(), name),
             ResourceType::DynamoDbTable => table_names.insert(key.clone(), name),
@@ -273,13 +322,16 @@ pub(super) fn resolve(
                         max_receive_count: count as u32,
                     });
                 }
-                "FifoQueue"
-                | "ContentBasedDeduplication"
-                | "DeduplicationScope"
-                | "FifoThroughputLimit" => {
-                    return Err(err(format!(
-                        "{at}.{name}: FIFO queues are not supported by localcloud yet"
-                    )));
+                "FifoQueue" => {
+                    if is_true(Some(value)) {
+                        attributes.insert(name.to_owned(), "true".to_owned());
+                    }
+                }
+                "ContentBasedDeduplication" | "DeduplicationScope" | "FifoThroughputLimit" => {
+                    let value =
+                        RefValue::from_yaml(value).map_err(|e| err(format!("{at}.{name}: {e}")))?;
+                    let text = refs.text(&value, &format!("{at}.{name}")).map_err(&err)?;
+                    attributes.insert(name.to_owned(), text);
                 }
                 other => return Err(err(format!("{at}.{other} is not supported by localcloud"))),
             }

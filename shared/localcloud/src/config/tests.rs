@@ -351,8 +351,8 @@ fn unsupported_constructs_variables_and_resources_are_named() {
             "construct type `static-website` is not supported",
         ),
         (
-            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    fifo: true\n",
-            "constructs.jobs.fifo: FIFO queues are not supported",
+            "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    fifo: true\n    batchSize: 11\n    maxBatchingWindow: 1\n",
+            "'batchSize' must be between 0 and 10 for FIFO queues",
         ),
         (
             "constructs:\n  jobs:\n    type: queue\n    worker:\n      handler: b\n    colour: red\n",
@@ -398,4 +398,75 @@ fn unsupported_constructs_variables_and_resources_are_named() {
         let message = with(extra);
         assert!(message.contains(expected), "{extra}\n=> {message}");
     }
+}
+
+#[test]
+fn lift_fifo_queues_and_raw_fifo_queues() {
+    let config = read(
+        r#"
+service: shop
+provider:
+  name: aws
+constructs:
+  orders:
+    type: queue
+    fifo: true
+    batchSize: 10
+    worker:
+      handler: bootstrap
+resources:
+  Resources:
+    Named:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: payments.fifo
+        FifoQueue: true
+        ContentBasedDeduplication: true
+        DeduplicationScope: messageGroup
+        FifoThroughputLimit: perMessageGroupId
+    Unnamed:
+      Type: AWS::SQS::Queue
+      Properties:
+        FifoQueue: "true"
+"#,
+    )
+    .unwrap();
+    let queue = |name: &str| {
+        config
+            .queues
+            .iter()
+            .find(|q| q.name == name)
+            .unwrap_or_else(|| panic!("no queue {name}: {:?}", config.queues))
+    };
+    // Lift: `<stack>-<id>.fifo` with FifoQueue and ContentBasedDeduplication,
+    // the DLQ `<stack>-<id>-dlq.fifo` with FifoQueue only.
+    let orders = queue("shop-dev-orders.fifo");
+    assert_eq!(orders.attributes["FifoQueue"], "true");
+    assert_eq!(orders.attributes["ContentBasedDeduplication"], "true");
+    assert_eq!(
+        orders.redrive.as_ref().unwrap().dead_letter_queue,
+        "shop-dev-orders-dlq.fifo"
+    );
+    let dlq = queue("shop-dev-orders-dlq.fifo");
+    assert_eq!(dlq.attributes["FifoQueue"], "true");
+    assert!(!dlq.attributes.contains_key("ContentBasedDeduplication"));
+    let named = queue("payments.fifo");
+    assert_eq!(named.attributes["DeduplicationScope"], "messageGroup");
+    assert_eq!(named.attributes["ContentBasedDeduplication"], "true");
+    assert_eq!(
+        queue("shop-dev-Unnamed.fifo").attributes["FifoQueue"],
+        "true"
+    );
+
+    let with = |properties: &str| {
+        error(&format!(
+            "service: svc\nprovider:\n  name: aws\nresources:\n  Resources:\n    Q:\n      Type: AWS::SQS::Queue\n      Properties:\n{properties}"
+        ))
+    };
+    assert!(
+        with("        QueueName: plain\n        FifoQueue: true\n").contains("must end in .fifo"),
+        "{}",
+        with("        QueueName: plain\n        FifoQueue: true\n")
+    );
+    assert!(with("        QueueName: q.fifo\n").contains("needs FifoQueue: true"));
 }

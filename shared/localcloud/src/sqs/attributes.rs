@@ -6,8 +6,22 @@
 //! (345,600 = 4 days), `ReceiveMessageWaitTimeSeconds` 0–20 (0),
 //! `VisibilityTimeout` 0–43,200 (30). `RedrivePolicy` is a JSON string
 //! `{"deadLetterTargetArn": "...", "maxReceiveCount": 1..1000}` (SQS-DG
-//! "Using dead-letter queues"). FIFO attributes are refused: localcloud
-//! emulates standard queues.
+//! "Using dead-letter queues").
+//!
+//! FIFO queues (SQS-API CreateQueue and SetQueueAttributes,
+//! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>):
+//! - `FifoQueue` ("true"/"false") only at creation: "You can't change the
+//!   queue type after you create it" (SQS-DG "Amazon SQS FIFO queues"), so
+//!   SetQueueAttributes answers `InvalidAttributeName` for it; a FIFO
+//!   queue's name must end in `.fifo` and only a FIFO queue's may
+//!   (SQS-API CreateQueue, "QueueName").
+//! - `ContentBasedDeduplication` ("true"/"false", default false),
+//!   `DeduplicationScope` (`queue` | `messageGroup`, default
+//!   `queue`), `FifoThroughputLimit` (`perQueue` | `perMessageGroupId`,
+//!   default `perQueue`) apply to FIFO queues only, and are changeable;
+//!   "The perMessageGroupId value is allowed only when the value for
+//!   DeduplicationScope is messageGroup" (SetQueueAttributes). On a
+//!   standard queue they are unknown attributes (`InvalidAttributeName`).
 
 use std::collections::BTreeMap;
 
@@ -36,6 +50,52 @@ pub struct QueueSettings {
     pub kms_master_key_id: Option<String>,
     pub kms_data_key_reuse_period_seconds: Option<u32>,
     pub sqs_managed_sse_enabled: bool,
+    /// A FIFO queue (fixed at creation).
+    pub fifo: bool,
+    /// FIFO: the SHA-256 of the body is the deduplication id when a send
+    /// gives none.
+    pub content_based_deduplication: bool,
+    /// FIFO: where a deduplication id must be unique.
+    pub deduplication_scope: DeduplicationScope,
+    /// FIFO: accepted and reported; localcloud does not throttle.
+    pub fifo_throughput_limit: FifoThroughputLimit,
+}
+
+/// `DeduplicationScope`: "Specifies whether message deduplication occurs
+/// at the message group or queue level" (SQS-API SetQueueAttributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeduplicationScope {
+    #[default]
+    Queue,
+    MessageGroup,
+}
+
+impl DeduplicationScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeduplicationScope::Queue => "queue",
+            DeduplicationScope::MessageGroup => "messageGroup",
+        }
+    }
+}
+
+/// `FifoThroughputLimit`: "Specifies whether the FIFO queue throughput
+/// quota applies to the entire queue or per message group" (SQS-API
+/// SetQueueAttributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FifoThroughputLimit {
+    #[default]
+    PerQueue,
+    PerMessageGroupId,
+}
+
+impl FifoThroughputLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FifoThroughputLimit::PerQueue => "perQueue",
+            FifoThroughputLimit::PerMessageGroupId => "perMessageGroupId",
+        }
+    }
 }
 
 impl Default for QueueSettings {
@@ -53,6 +113,10 @@ impl Default for QueueSettings {
             kms_data_key_reuse_period_seconds: None,
             // SQS-managed encryption is on by default for new queues (2022).
             sqs_managed_sse_enabled: true,
+            fifo: false,
+            content_based_deduplication: false,
+            deduplication_scope: DeduplicationScope::Queue,
+            fifo_throughput_limit: FifoThroughputLimit::PerQueue,
         }
     }
 }
@@ -127,7 +191,11 @@ const FIFO_ONLY: [&str; 4] = [
 ];
 
 /// Every name GetQueueAttributes knows (for `All` and for checking names).
-pub const ALL_NAMES: [&str; 17] = [
+pub const ALL_NAMES: [&str; 21] = [
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
     "All",
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -148,10 +216,50 @@ pub const ALL_NAMES: [&str; 17] = [
 ];
 
 impl QueueSettings {
-    /// Applies attributes from CreateQueue or SetQueueAttributes.
+    /// The settings of a new queue named `name` (CreateQueue): `FifoQueue`
+    /// first, since the other FIFO attributes depend on it, and the name
+    /// checked against the queue type.
+    pub fn for_new_queue(name: &str, attributes: &BTreeMap<String, String>) -> SqsResult<Self> {
+        let mut settings = Self::default();
+        if let Some(value) = attributes.get("FifoQueue") {
+            settings.fifo = boolean("FifoQueue", value)?;
+        }
+        check_queue_name(name, settings.fifo)?;
+        for (name, value) in attributes {
+            if name != "FifoQueue" {
+                settings.apply_one(name, value)?;
+            }
+        }
+        settings.check_fifo_combination()?;
+        Ok(settings)
+    }
+
+    /// Applies attributes from SetQueueAttributes (`FifoQueue` cannot
+    /// change: "You can't change the queue type after you create it").
     pub fn apply(&mut self, attributes: &BTreeMap<String, String>) -> SqsResult<()> {
         for (name, value) in attributes {
+            if name == "FifoQueue" {
+                return Err(SqsError::new(
+                    ErrorCode::InvalidAttributeName,
+                    "Unknown Attribute FifoQueue. (A queue's type is fixed at creation: \
+                     \"You can't change the queue type after you create it.\")",
+                ));
+            }
             self.apply_one(name, value)?;
+        }
+        self.check_fifo_combination()
+    }
+
+    /// "The perMessageGroupId value is allowed only when the value for
+    /// DeduplicationScope is messageGroup" (SQS-API SetQueueAttributes).
+    fn check_fifo_combination(&self) -> SqsResult<()> {
+        if self.fifo_throughput_limit == FifoThroughputLimit::PerMessageGroupId
+            && self.deduplication_scope != DeduplicationScope::MessageGroup
+        {
+            return Err(SqsError::new(
+                ErrorCode::InvalidAttributeValue,
+                "Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is allowed only when DeduplicationScope is messageGroup.",
+            ));
         }
         Ok(())
     }
@@ -214,13 +322,40 @@ impl QueueSettings {
                     }
                 }
             }
-            fifo if FIFO_ONLY.contains(&fifo) => {
+            fifo if FIFO_ONLY.contains(&fifo) && !self.fifo => {
                 return Err(SqsError::new(
                     ErrorCode::InvalidAttributeName,
-                    format!(
-                        "{fifo}: FIFO queues are not supported by localcloud yet; it emulates standard queues."
-                    ),
+                    format!("Unknown Attribute {fifo}. (It applies only to FIFO queues.)"),
                 ));
+            }
+            "ContentBasedDeduplication" => self.content_based_deduplication = boolean(name, value)?,
+            "DeduplicationScope" => {
+                self.deduplication_scope = match value {
+                    "queue" => DeduplicationScope::Queue,
+                    "messageGroup" => DeduplicationScope::MessageGroup,
+                    _ => {
+                        return Err(SqsError::new(
+                            ErrorCode::InvalidAttributeValue,
+                            format!(
+                                "Invalid value for the parameter DeduplicationScope. Reason: must be queue or messageGroup, got {value:?}."
+                            ),
+                        ));
+                    }
+                }
+            }
+            "FifoThroughputLimit" => {
+                self.fifo_throughput_limit = match value {
+                    "perQueue" => FifoThroughputLimit::PerQueue,
+                    "perMessageGroupId" => FifoThroughputLimit::PerMessageGroupId,
+                    _ => {
+                        return Err(SqsError::new(
+                            ErrorCode::InvalidAttributeValue,
+                            format!(
+                                "Invalid value for the parameter FifoThroughputLimit. Reason: must be perQueue or perMessageGroupId, got {value:?}."
+                            ),
+                        ));
+                    }
+                }
             }
             read_only if READ_ONLY.contains(&read_only) => {
                 return Err(SqsError::new(
@@ -272,6 +407,21 @@ impl QueueSettings {
         if let Some(s) = self.kms_data_key_reuse_period_seconds {
             map.insert("KmsDataKeyReusePeriodSeconds", s.to_string());
         }
+        if self.fifo {
+            map.insert("FifoQueue", "true".to_owned());
+            map.insert(
+                "ContentBasedDeduplication",
+                self.content_based_deduplication.to_string(),
+            );
+            map.insert(
+                "DeduplicationScope",
+                self.deduplication_scope.as_str().to_owned(),
+            );
+            map.insert(
+                "FifoThroughputLimit",
+                self.fifo_throughput_limit.as_str().to_owned(),
+            );
+        }
         map
     }
 }
@@ -295,26 +445,53 @@ fn check_redrive_allow_policy(text: &str) -> SqsResult<()> {
     }
 }
 
-/// Queue names: 1–80 characters of `A-Za-z0-9_-` (SQS-API CreateQueue).
-pub fn check_queue_name(name: &str) -> SqsResult<()> {
-    if name.ends_with(".fifo") {
-        return Err(SqsError::new(
-            ErrorCode::InvalidParameterValue,
-            "FIFO queues are not supported by localcloud yet; it emulates standard queues.",
-        ));
+/// `"true"` or `"false"` (`InvalidAttributeValue` otherwise).
+fn boolean(name: &str, value: &str) -> SqsResult<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(SqsError::new(
+            ErrorCode::InvalidAttributeValue,
+            format!(
+                "Invalid value for the parameter {name}. Reason: must be true or false, got {value:?}."
+            ),
+        )),
     }
-    let ok = (1..=80).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+}
+
+/// Queue names: 1–80 characters of `A-Za-z0-9_-`; "A FIFO queue name must
+/// end with the .fifo suffix" (the suffix counts in the 80), and only a
+/// FIFO queue's may (SQS-API CreateQueue, "QueueName").
+pub fn check_queue_name(name: &str, fifo: bool) -> SqsResult<()> {
+    let stem = name.strip_suffix(".fifo");
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let ok = name.len() <= 80
+        && match (fifo, stem) {
+            (true, Some(stem)) => plain(stem),
+            (false, None) => plain(name),
+            _ => false,
+        };
     if ok {
-        Ok(())
-    } else {
-        Err(SqsError::new(
-            ErrorCode::InvalidParameterValue,
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
-        ))
+        return Ok(());
     }
+    Err(SqsError::new(
+        ErrorCode::InvalidParameterValue,
+        match (fifo, stem) {
+            (false, Some(_)) => {
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length. (A name ending in .fifo needs the attribute FifoQueue=true.)"
+            }
+            (true, _) => {
+                "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."
+            }
+            _ => {
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+            }
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -369,6 +546,10 @@ mod tests {
             apply("FifoQueue", "true").unwrap_err().code,
             ErrorCode::InvalidAttributeName
         );
+        assert_eq!(
+            apply("ContentBasedDeduplication", "true").unwrap_err().code,
+            ErrorCode::InvalidAttributeName
+        );
     }
 
     #[test]
@@ -395,16 +576,102 @@ mod tests {
 
     #[test]
     fn queue_names() {
-        assert!(check_queue_name("jobs-dlq_1").is_ok());
-        assert!(check_queue_name(&"a".repeat(80)).is_ok());
-        assert!(check_queue_name(&"a".repeat(81)).is_err());
-        assert!(check_queue_name("").is_err());
-        assert!(check_queue_name("bad name").is_err());
+        assert!(check_queue_name("jobs-dlq_1", false).is_ok());
+        assert!(check_queue_name(&"a".repeat(80), false).is_ok());
+        assert!(check_queue_name(&"a".repeat(81), false).is_err());
+        assert!(check_queue_name("", false).is_err());
+        assert!(check_queue_name("bad name", false).is_err());
+        assert!(check_queue_name("q.fifo", false).is_err());
+        assert!(check_queue_name("q.fifo", true).is_ok());
+        assert!(check_queue_name(&format!("{}.fifo", "a".repeat(75)), true).is_ok());
+        assert!(check_queue_name(&format!("{}.fifo", "a".repeat(76)), true).is_err());
+        assert!(check_queue_name(".fifo", true).is_err());
+        assert!(check_queue_name("q", true).is_err());
+        assert!(check_queue_name("a.b.fifo", true).is_err());
+    }
+
+    fn create(name: &str, attributes: &[(&str, &str)]) -> SqsResult<QueueSettings> {
+        let attributes = attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        QueueSettings::for_new_queue(name, &attributes)
+    }
+
+    #[test]
+    fn fifo_attributes_at_creation_and_after() {
+        let s = create(
+            "q.fifo",
+            &[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")],
+        )
+        .unwrap();
+        assert!(s.fifo && s.content_based_deduplication);
+        let map = s.to_map();
+        assert_eq!(map["FifoQueue"], "true");
+        assert_eq!(map["DeduplicationScope"], "queue");
+        assert_eq!(map["FifoThroughputLimit"], "perQueue");
+        assert!(!create("q", &[]).unwrap().to_map().contains_key("FifoQueue"));
+        assert!(create("q", &[("FifoQueue", "false")]).is_ok());
+        assert_eq!(
+            create("q", &[("FifoQueue", "true")]).unwrap_err().code,
+            ErrorCode::InvalidParameterValue
+        );
+        assert_eq!(
+            create("q.fifo", &[]).unwrap_err().code,
+            ErrorCode::InvalidParameterValue
+        );
+        assert_eq!(
+            create("q.fifo", &[("FifoQueue", "yes")]).unwrap_err().code,
+            ErrorCode::InvalidAttributeValue
+        );
+        // High throughput: both or the scope alone, never the limit alone.
         assert!(
-            check_queue_name("q.fifo")
-                .unwrap_err()
-                .message
-                .contains("FIFO")
+            create(
+                "q.fifo",
+                &[
+                    ("FifoQueue", "true"),
+                    ("DeduplicationScope", "messageGroup"),
+                    ("FifoThroughputLimit", "perMessageGroupId")
+                ]
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            create(
+                "q.fifo",
+                &[
+                    ("FifoQueue", "true"),
+                    ("FifoThroughputLimit", "perMessageGroupId")
+                ]
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            create(
+                "q.fifo",
+                &[("FifoQueue", "true"), ("DeduplicationScope", "group")]
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidAttributeValue
+        );
+        let mut s = create("q.fifo", &[("FifoQueue", "true")]).unwrap();
+        s.apply(&BTreeMap::from([(
+            "ContentBasedDeduplication".to_owned(),
+            "true".to_owned(),
+        )]))
+        .unwrap();
+        assert!(s.content_based_deduplication);
+        assert_eq!(
+            s.apply(&BTreeMap::from([(
+                "FifoQueue".to_owned(),
+                "true".to_owned()
+            )]))
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidAttributeName
         );
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::time::{Duration, Instant};
 
-use super::attributes::{QueueSettings, check_queue_name};
+use super::attributes::QueueSettings;
 use super::error::{ErrorCode, SqsError, SqsResult};
 use super::queue::{Queue, ReceiptHandle, StoredMessage};
 use crate::events::{EventKind, Events};
@@ -149,9 +149,7 @@ impl Engine {
         now: Instant,
         now_millis: i64,
     ) -> SqsResult<String> {
-        check_queue_name(name)?;
-        let mut settings = QueueSettings::default();
-        settings.apply(attributes)?;
+        let settings = QueueSettings::for_new_queue(name, attributes)?;
         self.check_redrive_target(&settings)?;
         if let Some(existing) = self.queues.get(name) {
             let current = existing.settings.to_map();
@@ -183,15 +181,34 @@ impl Engine {
     }
 
     /// A redrive policy must name an existing queue (SQS answers
-    /// "Dead letter target does not exist").
+    /// "Dead letter target does not exist") of the same type: "The
+    /// dead-letter queue of a FIFO queue must also be a FIFO queue.
+    /// Similarly, the dead-letter queue of a standard queue must also be a
+    /// standard queue" (SQS-DG "Using dead-letter queues",
+    /// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html>).
     pub fn check_redrive_target(&self, settings: &QueueSettings) -> SqsResult<()> {
-        if let Some(policy) = &settings.redrive_policy
-            && self.name_by_arn(&policy.dead_letter_target_arn).is_none()
-        {
+        let Some(policy) = &settings.redrive_policy else {
+            return Ok(());
+        };
+        let Some(target) = self
+            .name_by_arn(&policy.dead_letter_target_arn)
+            .and_then(|name| self.queues.get(&name))
+        else {
             return Err(SqsError::invalid_value(
                 "RedrivePolicy",
                 policy.to_json(),
                 "Dead letter target does not exist.",
+            ));
+        };
+        if target.is_fifo() != settings.fifo {
+            return Err(SqsError::invalid_value(
+                "RedrivePolicy",
+                policy.to_json(),
+                if settings.fifo {
+                    "Dead-letter target must be a FIFO queue: the dead-letter queue of a FIFO queue must also be a FIFO queue."
+                } else {
+                    "Dead-letter target must be a standard queue: the dead-letter queue of a standard queue must also be a standard queue."
+                },
             ));
         }
         Ok(())
@@ -216,6 +233,15 @@ impl Engine {
     /// exceeds the maxReceiveCount for a queue, Amazon SQS moves the message
     /// to a dead-letter queue").
     ///
+    /// On a FIFO queue the messages come group by group in order, as many
+    /// of one group as possible first ([`Queue::fifo_next`]), and a
+    /// `ReceiveRequestAttemptId` seen in the last 5 minutes returns the
+    /// same messages and receipt handles when none of them changed since
+    /// ([`Queue::retry_attempt`]; such a retry is not a new delivery and
+    /// emits no event). On a standard queue the attempt id is ignored: it
+    /// "applies only to FIFO (first-in-first-out) queues" (SQS-API
+    /// ReceiveMessage).
+    ///
     /// Emits [`EventKind::MovedToDeadLetterQueue`] for each move and
     /// [`EventKind::MessageReceived`] for each delivery.
     pub fn receive_now(
@@ -223,21 +249,52 @@ impl Engine {
         name: &str,
         max: usize,
         visibility: Option<u32>,
+        attempt_id: Option<&str>,
         now: Instant,
         now_millis: i64,
     ) -> SqsResult<Vec<Received>> {
         let mut received = Vec::new();
         let mut taken = Vec::new();
+        let mut handles = Vec::new();
+        let mut last_group: Option<Arc<str>> = None;
         let sender_id = self.sender_id();
+        if let Some(attempt_id) = attempt_id {
+            let queue = self
+                .queues
+                .get_mut(name)
+                .ok_or_else(SqsError::queue_does_not_exist)?;
+            queue.advance(now);
+            let timeout = visibility.unwrap_or(queue.settings.visibility_timeout);
+            if let Some(again) =
+                queue.retry_attempt(attempt_id, Duration::from_secs(timeout.into()), now)
+            {
+                return Ok(again
+                    .into_iter()
+                    .filter_map(|(seq, handle)| {
+                        Some(Received {
+                            receipt_handle: handle.encode(name),
+                            message: queue.get(seq)?.clone(),
+                            sender_id: sender_id.clone(),
+                        })
+                    })
+                    .collect());
+            }
+        }
         while received.len() < max {
             let queue = self
                 .queues
                 .get_mut(name)
                 .ok_or_else(SqsError::queue_does_not_exist)?;
             queue.advance(now);
-            let Some((seq, message)) = queue.first_visible_except(&taken) else {
+            let next = if queue.is_fifo() {
+                queue.fifo_next(&taken, last_group.as_ref())
+            } else {
+                queue.first_visible_except(&taken)
+            };
+            let Some((seq, message)) = next else {
                 break;
             };
+            let group = message.group().map(|g| g.group_id.clone());
             let receive_count = message.receive_count;
             let message_id = message.message_id();
             let policy = queue.settings.redrive_policy.clone();
@@ -293,6 +350,7 @@ impl Engine {
                     message_id,
                     receive_count: message.receive_count,
                     visible_again_at_epoch_millis,
+                    group_id: message.group_id().map(str::to_owned),
                 },
                 now_millis,
             );
@@ -301,7 +359,14 @@ impl Engine {
                 message: message.clone(),
                 sender_id: sender_id.clone(),
             });
+            handles.push(handle);
             taken.push(seq);
+            last_group = group;
+        }
+        if let Some(attempt_id) = attempt_id
+            && let Some(queue) = self.queues.get_mut(name)
+        {
+            queue.record_attempt(attempt_id, &handles, now);
         }
         Ok(received)
     }
@@ -315,6 +380,9 @@ impl Engine {
             return;
         };
         message.set_dead_letter_queue_source_arn(Some(source_arn));
+        // The group stays (a FIFO DLQ keeps the order of each group); the
+        // deduplication id becomes the message id (SQS-DG, DLQ redrive).
+        message.replace_deduplication_id_with_message_id();
         if let Some(dlq) = self.queues.get_mut(dlq) {
             dlq.advance(now);
             dlq.push(message, Duration::ZERO, now);
@@ -325,7 +393,13 @@ impl Engine {
     /// where they came from (or to `destination`); returns how many moved.
     /// A redriven message is a new message: a new id, sent now (its
     /// retention starts over), receive count 0. Each arrival is a
-    /// [`EventKind::MessageSent`] to its new queue.
+    /// [`EventKind::MessageSent`] to its new queue. A FIFO message keeps its
+    /// group and deduplication id and joins the end of its group in the
+    /// destination: "the destination queue ingests the redriven messages,
+    /// as well as new messages from other producers, according to the
+    /// order in which it receives them" (SQS-DG "Configure a dead-letter
+    /// queue redrive"); it is not checked against the destination's
+    /// deduplication ids.
     pub fn redrive(
         &mut self,
         source: &str,

@@ -1,9 +1,10 @@
-//! SQS standard queues, faithful to AWS where the workshop looks.
+//! SQS standard and FIFO queues, faithful to AWS where the workshop looks.
 //!
 //! What it emulates, with the AWS page each rule comes from in the module
 //! that applies it:
 //! - [`queue`]: visibility timeout, receive counts, receipt handles, delays,
-//!   retention, purge (SQS Developer Guide, API Reference);
+//!   retention, purge (SQS Developer Guide, API Reference); FIFO message
+//!   groups, deduplication and receive attempts;
 //! - [`engine`]: queues of one account, the move to a dead-letter queue,
 //!   redrive;
 //! - [`attributes`], [`message`]: every limit and validation, MD5s;
@@ -221,6 +222,17 @@ impl Sqs {
         let (now, _) = self.now();
         let mut engine = self.engine();
         engine.queue_mut_by_name(name, now).ok().map(|q| q.counts())
+    }
+
+    /// How many receives could get a message now: a FIFO queue's ready
+    /// message groups, a standard queue's visible messages.
+    pub fn receivable(&self, name: &str) -> Option<usize> {
+        let (now, _) = self.now();
+        let mut engine = self.engine();
+        engine
+            .queue_mut_by_name(name, now)
+            .ok()
+            .map(|q| q.receivable_groups())
     }
 
     /// Sets attributes of a queue (as SetQueueAttributes would).

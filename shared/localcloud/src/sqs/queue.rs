@@ -16,8 +16,31 @@
 //! "the request succeeds, but the message will not be deleted" (SQS-API
 //! DeleteMessage); `ChangeMessageVisibility` counts from now, 0 makes the
 //! message visible at once, and the total time in flight is capped at 12 h.
+//!
+//! A FIFO queue adds, behind one optional pointer ([`FifoState`]):
+//! - message groups: "Messages within the same message group are always
+//!   processed one at a time, in strict order, ensuring that no two
+//!   messages from the same group are processed simultaneously"
+//!   (SQS-DG "Using the message group ID",
+//!   <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagegroupid-property.html>).
+//!   A group is *ready* when its oldest message is visible and none of its
+//!   messages is in flight; the ready groups sit in an ordered set by their
+//!   oldest message, so a receive finds the next message in O(log n) even
+//!   when one blocked group holds a million. A message whose visibility
+//!   timeout runs out is still its group's oldest: it comes first again.
+//!   "When receiving messages from a FIFO queue with multiple message group
+//!   IDs, Amazon SQS first attempts to return as many messages with the
+//!   same message group ID as possible" (SQS-DG "FIFO queue delivery
+//!   logic", FIFO-queues-understanding-logic.html): [`Queue::fifo_next`]
+//!   prefers the group a receive already took from.
+//! - the deduplication ids of the last 5 minutes, kept after the message is
+//!   received and deleted ("Amazon SQS continues tracking the deduplication
+//!   ID even after the message has been received and deleted", SQS-DG
+//!   "FIFO queue key terms");
+//! - the receive request attempt ids of the last 5 minutes (SQS-API
+//!   ReceiveMessage, `ReceiveRequestAttemptId`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
@@ -75,9 +98,9 @@ impl Tick {
 /// each message in a box of its own, so its hash table holds a pointer per
 /// slot, not a message.
 ///
-/// Per-message data to come (FIFO's group id, deduplication id, sequence
-/// number) belongs in [`Extras`] or in `Option` fields with a niche, which
-/// cost nothing on a message without them.
+/// FIFO's group id, deduplication id and sequence number are in
+/// [`Extras`] (behind a further pointer, [`GroupFields`]): nothing on a
+/// standard message without them.
 #[derive(Debug, Clone)]
 pub struct StoredMessage {
     id: Uuid,
@@ -114,6 +137,78 @@ struct Extras {
     /// Set once the message was moved to a dead-letter queue: its source
     /// queue's ARN, shared with the queue.
     dead_letter_queue_source_arn: Option<Arc<str>>,
+    /// FIFO (or a fair queue's group id on a standard queue).
+    group: Option<Box<GroupFields>>,
+}
+
+impl Extras {
+    fn is_empty(&self) -> bool {
+        self.attributes.is_empty()
+            && self.system_attributes.is_empty()
+            && self.dead_letter_queue_source_arn.is_none()
+            && self.group.is_none()
+    }
+}
+
+/// A message's `MessageGroupId`, `MessageDeduplicationId` and
+/// `SequenceNumber` (SQS-API ReceiveMessage, MessageSystemAttributeNames).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupFields {
+    /// Shared with the queue's group table.
+    pub group_id: Arc<str>,
+    pub deduplication_id: Option<Box<str>>,
+    /// Set when the message enters a FIFO queue.
+    pub sequence_number: Option<u128>,
+}
+
+/// Where sequence numbers start: "the large, non-consecutive number that
+/// Amazon SQS assigns to each message" is 128 bits (SQS-API SendMessage,
+/// `SequenceNumber`); AWS's read like `18849496460467696128` (20 digits).
+/// Here: this base plus the queue's arrival counter, so each queue's are
+/// increasing (not spaced out as AWS's are).
+pub const SEQUENCE_NUMBER_BASE: u128 = 18_000_000_000_000_000_000;
+
+/// How long a deduplication id and a receive request attempt id count:
+/// "the 5-minute deduplication interval" (SQS-API SendMessage,
+/// MessageDeduplicationId) and "You can use ReceiveRequestAttemptId only
+/// for 5 minutes after a ReceiveMessage action" (SQS-API ReceiveMessage).
+pub const DEDUPLICATION_INTERVAL: Duration = Duration::from_secs(300);
+
+/// A FIFO queue's groups, deduplication ids and receive attempts.
+#[derive(Debug, Default)]
+struct FifoState {
+    groups: HashMap<Arc<str>, Group>,
+    /// Groups that can deliver now, by their oldest message.
+    ready: BTreeSet<(u64, Arc<str>)>,
+    dedup: HashMap<Box<str>, Duplicate>,
+    /// Deduplication keys in the order they were sent (each counts 5 minutes).
+    dedup_order: VecDeque<(Tick, Box<str>)>,
+    attempts: HashMap<Box<str>, Attempt>,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    /// Every message of the group in the queue, oldest first.
+    seqs: BTreeSet<u64>,
+    in_flight: u32,
+    /// The key under which the group sits in `ready`, if it does.
+    ready_head: Option<u64>,
+}
+
+/// What a duplicate send answers: the first message's id and sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duplicate {
+    pub message_id: Uuid,
+    pub sequence_number: u128,
+    until: Tick,
+}
+
+/// One ReceiveMessage with a `ReceiveRequestAttemptId`: what it returned.
+#[derive(Debug, Clone)]
+struct Attempt {
+    until: Tick,
+    /// (seq, receipt nonce, visible again at) of each message returned.
+    messages: Vec<(u64, u64, Tick)>,
 }
 
 /// Where a message is; the instants that go with it are the message's
@@ -165,6 +260,7 @@ impl StoredMessage {
                 attributes,
                 system_attributes,
                 dead_letter_queue_source_arn: None,
+                group: None,
             })
         });
         let now = Tick::at(now);
@@ -233,10 +329,7 @@ impl StoredMessage {
         match (&mut self.extras, source_arn) {
             (Some(extras), arn) => {
                 extras.dead_letter_queue_source_arn = arn;
-                if extras.attributes.is_empty()
-                    && extras.system_attributes.is_empty()
-                    && extras.dead_letter_queue_source_arn.is_none()
-                {
+                if extras.is_empty() {
                     self.extras = None;
                 }
             }
@@ -247,6 +340,57 @@ impl StoredMessage {
                 }));
             }
             (None, None) => {}
+        }
+    }
+
+    /// The FIFO fields (or a fair queue's group id), if any.
+    pub fn group(&self) -> Option<&GroupFields> {
+        self.extras.as_ref().and_then(|e| e.group.as_deref())
+    }
+
+    pub fn group_id(&self) -> Option<&str> {
+        self.group().map(|g| &*g.group_id)
+    }
+
+    pub fn sequence_number(&self) -> Option<u128> {
+        self.group().and_then(|g| g.sequence_number)
+    }
+
+    pub fn deduplication_id(&self) -> Option<&str> {
+        self.group().and_then(|g| g.deduplication_id.as_deref())
+    }
+
+    /// Sets (or clears) the group fields.
+    pub fn set_group(&mut self, group: Option<GroupFields>) {
+        match (&mut self.extras, group) {
+            (Some(extras), group) => {
+                extras.group = group.map(Box::new);
+                if extras.is_empty() {
+                    self.extras = None;
+                }
+            }
+            (None, Some(group)) => {
+                self.extras = Some(Box::new(Extras {
+                    group: Some(Box::new(group)),
+                    ..Extras::default()
+                }));
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn group_mut(&mut self) -> Option<&mut GroupFields> {
+        self.extras.as_mut().and_then(|e| e.group.as_deref_mut())
+    }
+
+    /// "When a message is moved from a FIFO queue to a FIFO DLQ, the
+    /// original message's deduplication ID will be replaced with the
+    /// original message's ID" (SQS-DG "Configure a dead-letter queue
+    /// redrive", sqs-configure-dead-letter-queue-redrive.html).
+    pub fn replace_deduplication_id_with_message_id(&mut self) {
+        let id = self.message_id();
+        if let Some(group) = self.group_mut() {
+            group.deduplication_id = Some(id.into_boxed_str());
         }
     }
 
@@ -353,6 +497,8 @@ pub struct Queue {
     delayed: usize,
     next_seq: u64,
     last_purge: Option<Instant>,
+    /// FIFO queues only.
+    fifo: Option<Box<FifoState>>,
 }
 
 /// The approximate counts of GetQueueAttributes (exact here).
@@ -365,6 +511,7 @@ pub struct Counts {
 
 impl Queue {
     pub fn new(name: String, arn: String, settings: QueueSettings, now_millis: i64) -> Self {
+        let settings_fifo = settings.fifo;
         Self {
             name,
             arn: arn.into(),
@@ -381,7 +528,225 @@ impl Queue {
             delayed: 0,
             next_seq: 0,
             last_purge: None,
+            fifo: settings_fifo.then(Box::default),
         }
+    }
+
+    pub fn is_fifo(&self) -> bool {
+        self.fifo.is_some()
+    }
+
+    /// The group of a message in this queue (FIFO queues only).
+    fn fifo_group_of(&self, seq: u64) -> Option<Arc<str>> {
+        self.fifo.as_ref()?;
+        self.messages
+            .get(&seq)
+            .and_then(|m| m.group())
+            .map(|g| g.group_id.clone())
+    }
+
+    /// Puts a FIFO group in or out of the ready set after a change to it.
+    fn refresh_group(&mut self, group: &Arc<str>) {
+        let Some(fifo) = self.fifo.as_deref_mut() else {
+            return;
+        };
+        let Some(g) = fifo.groups.get_mut(group) else {
+            return;
+        };
+        if let Some(head) = g.ready_head.take() {
+            fifo.ready.remove(&(head, group.clone()));
+        }
+        let Some(&head) = g.seqs.first() else {
+            fifo.groups.remove(group);
+            return;
+        };
+        let visible = self
+            .messages
+            .get(&head)
+            .is_some_and(|m| m.state == State::Visible);
+        if g.in_flight == 0 && visible {
+            g.ready_head = Some(head);
+            fifo.ready.insert((head, group.clone()));
+        }
+    }
+
+    /// Counts a FIFO message going in (+1) or out (-1) of flight.
+    fn count_group_in_flight(&mut self, group: &Arc<str>, entering: bool) {
+        if let Some(g) = self
+            .fifo
+            .as_deref_mut()
+            .and_then(|f| f.groups.get_mut(group))
+        {
+            if entering {
+                g.in_flight += 1;
+            } else {
+                g.in_flight = g.in_flight.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Whether a receive would find a message now: a visible one, or on a
+    /// FIFO queue a ready group.
+    pub fn has_receivable(&self) -> bool {
+        match &self.fifo {
+            Some(fifo) => !fifo.ready.is_empty(),
+            None => !self.visible.is_empty(),
+        }
+    }
+
+    /// How many FIFO groups could deliver now (what the event source
+    /// mapping scales on); on a standard queue, the visible messages.
+    pub fn receivable_groups(&self) -> usize {
+        match &self.fifo {
+            Some(fifo) => fifo.ready.len(),
+            None => self.visible.len(),
+        }
+    }
+
+    /// The next message a FIFO receive takes: the next message of
+    /// `prefer` (the group this receive already took from) when it is
+    /// visible, otherwise the oldest message of the oldest ready group;
+    /// never one in `taken` (a visibility timeout of 0 leaves them visible).
+    pub fn fifo_next(
+        &self,
+        taken: &[u64],
+        prefer: Option<&Arc<str>>,
+    ) -> Option<(u64, &StoredMessage)> {
+        let fifo = self.fifo.as_deref()?;
+        let next_in = |group: &Group| -> Option<u64> {
+            for &seq in &group.seqs {
+                if taken.contains(&seq) {
+                    continue;
+                }
+                return self
+                    .messages
+                    .get(&seq)
+                    .is_some_and(|m| m.state == State::Visible)
+                    .then_some(seq);
+            }
+            None
+        };
+        let preferred = prefer.and_then(|p| fifo.groups.get(p)).and_then(&next_in);
+        let seq = preferred.or_else(|| {
+            fifo.ready
+                .iter()
+                .filter_map(|(_, group)| fifo.groups.get(group))
+                .find_map(&next_in)
+        })?;
+        self.messages.get(&seq).map(|m| (seq, &**m))
+    }
+
+    /// A duplicate of `key` sent within the last 5 minutes, if any
+    /// (deduplication ids older than that are forgotten first).
+    pub fn find_duplicate(&mut self, key: &str, now: Instant) -> Option<Duplicate> {
+        let fifo = self.fifo.as_deref_mut()?;
+        let now = Tick::at(now);
+        while let Some((until, _)) = fifo.dedup_order.front() {
+            if *until > now {
+                break;
+            }
+            if let Some((until, key)) = fifo.dedup_order.pop_front()
+                && fifo.dedup.get(&key).is_some_and(|d| d.until == until)
+            {
+                fifo.dedup.remove(&key);
+            }
+        }
+        fifo.dedup.get(key).copied()
+    }
+
+    /// Remembers a sent message's deduplication key for 5 minutes.
+    pub fn remember_deduplication(
+        &mut self,
+        key: &str,
+        message_id: Uuid,
+        sequence_number: u128,
+        now: Instant,
+    ) {
+        let Some(fifo) = self.fifo.as_deref_mut() else {
+            return;
+        };
+        let until = Tick::at(now + DEDUPLICATION_INTERVAL);
+        fifo.dedup.insert(
+            key.into(),
+            Duplicate {
+                message_id,
+                sequence_number,
+                until,
+            },
+        );
+        fifo.dedup_order.push_back((until, key.into()));
+    }
+
+    /// A retried FIFO receive (SQS-API ReceiveMessage,
+    /// `ReceiveRequestAttemptId`): "During a visibility timeout, subsequent
+    /// calls with the same ReceiveRequestAttemptId return the same messages
+    /// and receipt handles. If a retry occurs within the deduplication
+    /// interval, it resets the visibility timeout", and "It is possible to
+    /// retry ... if none of the messages have been modified (deleted or had
+    /// their visibility changes)". Returns the messages' (seq, handle) when
+    /// the attempt is known, under 5 minutes old, and none of its messages
+    /// was deleted, made visible or had its visibility changed; their
+    /// visibility timeout starts over for `visibility`. Otherwise forgets
+    /// the attempt and returns `None` (the caller receives anew).
+    pub fn retry_attempt(
+        &mut self,
+        attempt_id: &str,
+        visibility: Duration,
+        now: Instant,
+    ) -> Option<Vec<(u64, ReceiptHandle)>> {
+        let fifo = self.fifo.as_deref_mut()?;
+        let tick = Tick::at(now);
+        fifo.attempts.retain(|_, a| a.until > tick);
+        let attempt = fifo.attempts.get(attempt_id)?.clone();
+        let unchanged = attempt.messages.iter().all(|(seq, nonce, until)| {
+            self.messages.get(seq).is_some_and(|m| {
+                m.state == State::InFlight && m.nonce() == Some(*nonce) && m.until == *until
+            })
+        });
+        if !unchanged || visibility.is_zero() {
+            fifo.attempts.remove(attempt_id);
+            return None;
+        }
+        let until = Tick::at(now + visibility);
+        let mut handles = Vec::new();
+        let mut renewed = Vec::new();
+        for (seq, nonce, old) in attempt.messages {
+            if let Some(message) = self.messages.get_mut(&seq) {
+                self.hidden.remove(&(old, seq));
+                message.until = until;
+                self.hidden.insert((until, seq));
+            }
+            handles.push((seq, ReceiptHandle { seq, nonce }));
+            renewed.push((seq, nonce, until));
+        }
+        if let Some(a) = fifo.attempts.get_mut(attempt_id) {
+            a.messages = renewed;
+        }
+        Some(handles)
+    }
+
+    /// Records what a receive with a `ReceiveRequestAttemptId` returned.
+    pub fn record_attempt(&mut self, attempt_id: &str, handles: &[ReceiptHandle], now: Instant) {
+        let Some(fifo) = self.fifo.as_deref_mut() else {
+            return;
+        };
+        let messages: Vec<(u64, u64, Tick)> = handles
+            .iter()
+            .filter_map(|h| {
+                let m = self.messages.get(&h.seq)?;
+                (m.state == State::InFlight).then_some((h.seq, h.nonce, m.until))
+            })
+            .collect();
+        if messages.is_empty() {
+            return;
+        }
+        fifo.attempts.insert(
+            attempt_id.into(),
+            Attempt {
+                until: Tick::at(now + DEDUPLICATION_INTERVAL),
+                messages,
+            },
+        );
     }
 
     /// Catches up with the clock: delayed and in-flight messages whose time
@@ -394,8 +759,10 @@ impl Queue {
                 break;
             }
             self.hidden.pop_first();
+            let group = self.fifo_group_of(seq);
             if let Some(message) = self.messages.get_mut(&seq) {
-                match message.state {
+                let was = message.state;
+                match was {
                     State::Delayed => self.delayed -= 1,
                     State::InFlight => self.in_flight -= 1,
                     State::Visible => {}
@@ -403,6 +770,12 @@ impl Queue {
                 message.state = State::Visible;
                 self.visible.insert(seq);
                 woke = true;
+                if let Some(group) = group {
+                    if was == State::InFlight {
+                        self.count_group_in_flight(&group, false);
+                    }
+                    self.refresh_group(&group);
+                }
             }
         }
         while let Some(&(at, seq)) = self.expiry.first() {
@@ -431,10 +804,27 @@ impl Queue {
     }
 
     /// Adds a message, visible after `delay`.
+    /// On a FIFO queue the message joins its group (a message without one,
+    /// which the API never sends here, joins the group `""`) and gets its
+    /// sequence number ([`Queue::sequence_number`]).
     pub fn push(&mut self, message: StoredMessage, delay: Duration, now: Instant) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let mut message = Box::new(message);
+        let group = if self.fifo.is_some() {
+            if message.group().is_none() {
+                message.set_group(Some(GroupFields {
+                    group_id: "".into(),
+                    deduplication_id: None,
+                    sequence_number: None,
+                }));
+            }
+            let fields = message.group_mut().expect("a group was just set");
+            fields.sequence_number = Some(Self::sequence_number(seq));
+            Some(fields.group_id.clone())
+        } else {
+            None
+        };
         let retention = Duration::from_secs(self.settings.message_retention_period.into());
         message.expires_at = Tick::at(message.enqueued_at.instant() + retention);
         self.expiry.insert((message.expires_at, seq));
@@ -451,7 +841,30 @@ impl Queue {
         }
         message.has_nonce = false;
         self.messages.insert(seq, message);
+        if let Some(group) = group {
+            // The queue's groups share one allocation per group id.
+            let fifo = self.fifo.as_deref_mut().expect("a FIFO queue");
+            let key = match fifo.groups.get_key_value(&group) {
+                Some((key, _)) => key.clone(),
+                None => group,
+            };
+            if let Some(fields) = self.messages.get_mut(&seq).and_then(|m| m.group_mut()) {
+                fields.group_id = key.clone();
+            }
+            fifo.groups.entry(key.clone()).or_default().seqs.insert(seq);
+            self.refresh_group(&key);
+        }
         seq
+    }
+
+    /// The `SequenceNumber` of the message with arrival number `seq`.
+    pub fn sequence_number(seq: u64) -> u128 {
+        SEQUENCE_NUMBER_BASE + u128::from(seq)
+    }
+
+    /// The sequence number the next message pushed will get.
+    pub fn next_sequence_number(&self) -> u128 {
+        Self::sequence_number(self.next_seq)
     }
 
     /// The oldest visible message, if any.
@@ -481,6 +894,7 @@ impl Queue {
         now_millis: i64,
         nonce: u64,
     ) -> Option<(ReceiptHandle, &StoredMessage)> {
+        let group = self.fifo_group_of(seq);
         let message = self.messages.get_mut(&seq)?;
         if message.state != State::Visible {
             return None;
@@ -502,12 +916,18 @@ impl Queue {
             message.received_at = Tick::at(now);
             self.hidden.insert((until, seq));
             self.in_flight += 1;
+            if let Some(group) = &group {
+                self.count_group_in_flight(group, true);
+                self.refresh_group(group);
+            }
         }
-        Some((ReceiptHandle { seq, nonce }, message))
+        let message = self.messages.get(&seq)?;
+        Some((ReceiptHandle { seq, nonce }, &**message))
     }
 
     /// Takes a message out of the queue (to delete it or to move it).
     pub fn remove(&mut self, seq: u64) -> Option<StoredMessage> {
+        let group = self.fifo_group_of(seq);
         let message = self.messages.remove(&seq)?;
         match message.state {
             State::Visible => {
@@ -523,6 +943,23 @@ impl Queue {
             }
         }
         self.expiry.remove(&(message.expires_at, seq));
+        if let Some(group) = group {
+            if message.state == State::InFlight {
+                self.count_group_in_flight(&group, false);
+            }
+            if let Some(g) = self
+                .fifo
+                .as_deref_mut()
+                .and_then(|f| f.groups.get_mut(&group))
+            {
+                g.seqs.remove(&seq);
+            }
+            self.refresh_group(&group);
+            // The group may deliver again: wake the long polls.
+            if self.has_receivable() {
+                self.notify.notify_waiters();
+            }
+        }
         Some(*message)
     }
 
@@ -602,6 +1039,10 @@ impl Queue {
             message.state = State::Visible;
             self.in_flight -= 1;
             self.visible.insert(handle.seq);
+            if let Some(group) = self.fifo_group_of(handle.seq) {
+                self.count_group_in_flight(&group, false);
+                self.refresh_group(&group);
+            }
             self.notify.notify_waiters();
         } else {
             let until = Tick::at(now + Duration::from_secs(timeout.into()));
@@ -631,6 +1072,13 @@ impl Queue {
         self.in_flight = 0;
         self.delayed = 0;
         self.last_purge = Some(now);
+        // Deduplication ids stay: SQS tracks them "even after the message
+        // has been received and deleted".
+        if let Some(fifo) = self.fifo.as_deref_mut() {
+            fifo.groups.clear();
+            fifo.ready.clear();
+            fifo.attempts.clear();
+        }
         Ok(())
     }
 

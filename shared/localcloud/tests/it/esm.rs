@@ -254,3 +254,143 @@ async fn pollers_scale_up_with_a_backlog() {
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(left(&stack), 0);
 }
+
+/// A FIFO queue's mapping: each batch holds its groups in order, a group is
+/// in one batch at a time, and with ReportBatchItemFailures the failed
+/// message and those after it come back first in their group.
+#[tokio::test(start_paused = true)]
+async fn a_fifo_queue_is_processed_group_by_group_in_order() {
+    use std::sync::Mutex;
+    let text = r#"
+service: esm
+provider:
+  name: aws
+  runtime: provided.al2023
+functions:
+  worker:
+    handler: bootstrap
+    timeout: 5
+    events:
+      - sqs:
+          arn: !GetAtt Jobs.Arn
+          batchSize: 2
+          functionResponseType: ReportBatchItemFailures
+resources:
+  Resources:
+    Jobs:
+      Type: AWS::SQS::Queue
+      Properties:
+        FifoQueue: true
+        ContentBasedDeduplication: true
+        VisibilityTimeout: 30
+"#;
+    #[derive(Default)]
+    struct Seen {
+        active: Vec<String>,
+        done: Vec<String>,
+        batches: Vec<Vec<String>>,
+        failed_once: bool,
+        overlap: bool,
+    }
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let handler: Arc<dyn Handler> = {
+        let seen = seen.clone();
+        Arc::new(move |event: Bytes, _: InvokeContext| {
+            let seen = seen.clone();
+            async move {
+                let event: serde_json::Value = serde_json::from_slice(&event).unwrap();
+                let records: Vec<(String, String, String)> = event["Records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        let attributes = &r["attributes"];
+                        assert!(attributes["SequenceNumber"].is_string(), "{r}");
+                        assert!(attributes["MessageDeduplicationId"].is_string(), "{r}");
+                        (
+                            attributes["MessageGroupId"].as_str().unwrap().to_owned(),
+                            r["body"].as_str().unwrap().to_owned(),
+                            r["messageId"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect();
+                let groups: Vec<String> = records.iter().map(|r| r.0.clone()).collect();
+                {
+                    let mut s = seen.lock().unwrap();
+                    if groups.iter().any(|g| s.active.contains(g)) {
+                        s.overlap = true;
+                    }
+                    s.active.extend(groups.iter().cloned());
+                    s.batches
+                        .push(records.iter().map(|r| r.1.clone()).collect());
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let mut s = seen.lock().unwrap();
+                s.active.retain(|g| !groups.contains(g));
+                // The documented FIFO rule: stop at the first failure and
+                // report it and every message after it.
+                let mut failures = Vec::new();
+                for (_, body, id) in &records {
+                    if !failures.is_empty() || (body == "a2" && !s.failed_once) {
+                        s.failed_once = true;
+                        failures.push(serde_json::json!({"itemIdentifier": id}));
+                    } else {
+                        s.done.push(body.clone());
+                    }
+                }
+                Ok(Bytes::from(
+                    serde_json::json!({"batchItemFailures": failures}).to_string(),
+                ))
+            }
+        })
+    };
+    let stack = stack(text, handler);
+    let url = stack.sqs.queue_url("esm-dev-Jobs.fifo").unwrap();
+    for (group, body) in [
+        ("a", "a1"),
+        ("a", "a2"),
+        ("a", "a3"),
+        ("b", "b1"),
+        ("b", "b2"),
+        ("b", "b3"),
+    ] {
+        localcloud::sqs::ops::messages::send_message(
+            &stack.sqs,
+            serde_json::from_value(serde_json::json!(
+                {"QueueUrl": url, "MessageBody": body, "MessageGroupId": group}
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    }
+    stack
+        .start_event_sources(CancellationToken::new())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    {
+        let s = seen.lock().unwrap();
+        // a2 failed: a1 done; a2 and a3 wait in flight for their visibility timeout.
+        let a: Vec<&String> = s.done.iter().filter(|b| b.starts_with('a')).collect();
+        assert_eq!(a, ["a1"], "{:?}", s.batches);
+        let b: Vec<&String> = s.done.iter().filter(|b| b.starts_with('b')).collect();
+        assert_eq!(b, ["b1", "b2", "b3"], "{:?}", s.batches);
+    }
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let s = seen.lock().unwrap();
+    let a: Vec<&String> = s.done.iter().filter(|b| b.starts_with('a')).collect();
+    assert_eq!(a, ["a1", "a2", "a3"], "{:?}", s.batches);
+    assert!(
+        !s.overlap,
+        "a group was in two batches at once: {:?}",
+        s.batches
+    );
+    assert!(s.batches.iter().all(|b| b.len() <= 2));
+    drop(s);
+    assert_eq!(left_in(&stack, "esm-dev-Jobs.fifo"), 0);
+}
+
+fn left_in(stack: &Stack, name: &str) -> usize {
+    let c = stack.sqs.counts(name).unwrap();
+    c.visible + c.in_flight + c.delayed
+}

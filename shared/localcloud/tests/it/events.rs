@@ -156,6 +156,7 @@ async fn a_stale_receipt_handle_is_ignored_and_the_current_one_deletes() {
                     message_id: id.clone(),
                     receive_count: 1,
                     visible_again_at_epoch_millis: EPOCH + 30_000,
+                    group_id: None,
                 }
             ),
             at(
@@ -165,6 +166,7 @@ async fn a_stale_receipt_handle_is_ignored_and_the_current_one_deletes() {
                     message_id: id.clone(),
                     receive_count: 2,
                     visible_again_at_epoch_millis: EPOCH + 60_000,
+                    group_id: None,
                 }
             ),
             at(
@@ -264,6 +266,7 @@ async fn the_receive_past_max_receive_count_moves_the_message_to_the_dlq() {
                     message_id: id.clone(),
                     receive_count: 1,
                     visible_again_at_epoch_millis: EPOCH + 10_000,
+                    group_id: None,
                 }
             ),
             at(
@@ -273,6 +276,7 @@ async fn the_receive_past_max_receive_count_moves_the_message_to_the_dlq() {
                     message_id: id.clone(),
                     receive_count: 2,
                     visible_again_at_epoch_millis: EPOCH + 20_000,
+                    group_id: None,
                 }
             ),
             at(
@@ -472,6 +476,7 @@ async fn one_message_through(stack: Stack, mut rx: broadcast::Receiver<Event>) {
                 message_id: message_id.clone(),
                 receive_count: 1,
                 visible_again_at_epoch_millis: EPOCH + 31_000,
+                group_id: None,
             }
         )
     );

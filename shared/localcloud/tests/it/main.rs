@@ -9,6 +9,8 @@ mod events;
 mod http_api_in_process;
 mod process_mode;
 mod runtime_api;
+mod sqs_fifo;
+mod sqs_fifo_model;
 mod sqs_model;
 mod sqs_sdk;
 mod sqs_tcp;

@@ -122,7 +122,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Receive { max, visibility_s } => {
                 let got = engine
-                    .receive_now("q", max, Some(visibility_s), now, t as i64)
+                    .receive_now("q", max, Some(visibility_s), None, now, t as i64)
                     .unwrap();
                 // The model: visible messages in send order; those received
                 // MAX_RECEIVE_COUNT times already go to the DLQ instead.

@@ -759,7 +759,7 @@ async fn queue_management_and_its_errors() {
                 .send()
                 .await
         ),
-        "InvalidAttributeName"
+        "InvalidParameterValue"
     );
     assert_eq!(
         code(
@@ -982,7 +982,7 @@ async fn send_and_receive_errors() {
                 .send_message()
                 .queue_url(&url)
                 .message_body("x")
-                .message_group_id("g")
+                .message_deduplication_id("d")
                 .send()
                 .await
         ),

@@ -1,6 +1,37 @@
 //! Message operations: SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
 //! ChangeMessageVisibility(Batch).
 //!
+//! FIFO sends (SQS-API SendMessage,
+//! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html>):
+//! - `MessageGroupId` is required: "If you do not provide a MessageGroupId
+//!   when sending a message to a FIFO queue, the action fails"
+//!   (`MissingParameter`). On a standard queue it is accepted: "In
+//!   standard queues, using MessageGroupId enables fair queues" (the same
+//!   page, since July 2025); localcloud keeps it and returns it as the
+//!   `MessageGroupId` system attribute, and delivers as any standard queue.
+//! - `MessageDeduplicationId`, or with `ContentBasedDeduplication` "a
+//!   SHA-256 hash to generate the MessageDeduplicationId using the body of
+//!   the message (but not the attributes of the message)"; "If you don't
+//!   provide a MessageDeduplicationId and the queue doesn't have
+//!   ContentBasedDeduplication set, the action fails with an error"
+//!   (`InvalidParameterValue`). It "applies only to FIFO" queues: on a
+//!   standard queue it is refused (`InvalidParameterValue`).
+//! - Both ids: up to 128 characters, "alphanumeric characters
+//!   (a-z, A-Z, 0-9) and punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~)".
+//! - A duplicate within "the 5-minute deduplication interval" is "accepted
+//!   successfully but [isn't] delivered"; its answer carries the first
+//!   message's `MessageId` and `SequenceNumber` (what AWS answers as other
+//!   emulators record it, e.g. floci-io/floci#901, fauxqs's "returns
+//!   original sequence number on duplicate" test). The scope is the queue,
+//!   or the message group with `DeduplicationScope=messageGroup`.
+//! - "When you set FifoQueue, you can't set DelaySeconds per message. You
+//!   can set this parameter only on a queue level": a per-message
+//!   `DelaySeconds` other than 0 is `InvalidParameterValue` (0, the value
+//!   that changes nothing, is accepted).
+//! - The answer carries `SequenceNumber`, "the large, non-consecutive
+//!   number that Amazon SQS assigns to each message"
+//!   ([`crate::sqs::queue::SEQUENCE_NUMBER_BASE`]).
+//!
 //! Each reports what it did on [`Sqs::events`]: a send, a delete that
 //! removed the message or was ignored (and why), a visibility change that
 //! took effect. Deliveries and DLQ moves are reported by the engine's
@@ -14,6 +45,7 @@ use tokio::time::{Duration, Instant};
 use super::{BatchResultErrorEntry, check_batch_ids, in_range};
 use crate::events::{DeleteIgnoredReason, EventKind};
 use crate::sqs::Sqs;
+use crate::sqs::attributes::DeduplicationScope;
 use crate::sqs::attributes::{
     DEFAULT_MAX_MESSAGE_SIZE, MAX_DELAY_SECONDS, MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS,
 };
@@ -23,7 +55,7 @@ use crate::sqs::message::{
     Attributes, MessageAttributeValue, attributes_size, check_attributes, check_body, hex,
     md5_digest, md5_of_attributes,
 };
-use crate::sqs::queue::{Deletion, ReceiptHandle, StoredMessage};
+use crate::sqs::queue::{Deletion, GroupFields, ReceiptHandle, StoredMessage};
 
 // ---------------------------------------------------------------- send
 
@@ -65,6 +97,40 @@ pub struct SendMessageResponse {
     )]
     pub md5_of_message_system_attributes: Option<String>,
     pub message_id: String,
+    /// FIFO queues only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
+}
+
+/// A `MessageGroupId`, `MessageDeduplicationId` or
+/// `ReceiveRequestAttemptId`: 1 to 128 characters, "alphanumeric characters
+/// (a-z, A-Z, 0-9) and punctuation" (SQS-API SendMessage, ReceiveMessage).
+pub(crate) fn check_token(parameter: &str, value: &str) -> SqsResult<()> {
+    let ok = (1..=128).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation());
+    if ok {
+        Ok(())
+    } else {
+        Err(SqsError::invalid_value(
+            parameter,
+            value,
+            &format!(
+                "{parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length."
+            ),
+        ))
+    }
+}
+
+/// The hex SHA-256 of a body: the deduplication id content-based
+/// deduplication uses (SQS-API SendMessage, MessageDeduplicationId).
+pub fn sha256_of_body(body: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn send_message(sqs: &Sqs, req: SendMessageRequest) -> SqsResult<SendMessageResponse> {
@@ -85,20 +151,55 @@ fn send_one(
     let body = entry
         .message_body
         .ok_or_else(|| SqsError::missing("MessageBody"))?;
-    if entry.message_deduplication_id.is_some() || entry.message_group_id.is_some() {
-        return Err(SqsError::new(
-            ErrorCode::InvalidParameterValue,
-            "The request include parameter that is not valid for this queue type. (MessageGroupId and MessageDeduplicationId are for FIFO queues.)",
+    let queue = engine.queue_mut_by_name(name, now)?;
+    let fifo = queue.is_fifo();
+    if !fifo && entry.message_deduplication_id.is_some() {
+        return Err(SqsError::invalid_value(
+            "MessageDeduplicationId",
+            entry
+                .message_deduplication_id
+                .as_deref()
+                .unwrap_or_default(),
+            "The request include parameter that is not valid for this queue type. (MessageDeduplicationId applies only to FIFO queues.)",
         ));
     }
     let delay = match entry.delay_seconds {
         Some(d) => Some(in_range("DelaySeconds", d, 0, MAX_DELAY_SECONDS.into())?),
         None => None,
     };
+    if fifo && delay.is_some_and(|d| d != 0) {
+        return Err(SqsError::invalid_value(
+            "DelaySeconds",
+            delay.unwrap_or_default(),
+            "The request include parameter that is not valid for this queue type. (On a FIFO queue only the queue's DelaySeconds applies.)",
+        ));
+    }
+    if let Some(group) = &entry.message_group_id {
+        check_token("MessageGroupId", group)?;
+    }
+    if let Some(dedup) = &entry.message_deduplication_id {
+        check_token("MessageDeduplicationId", dedup)?;
+    }
+    let group = match (&entry.message_group_id, fifo) {
+        (Some(group), _) => Some(group.clone()),
+        (None, true) => return Err(SqsError::missing("MessageGroupId")),
+        (None, false) => None,
+    };
+    let deduplication_id = match (&entry.message_deduplication_id, fifo) {
+        (Some(id), _) => Some(id.clone()),
+        (None, true) if queue.settings.content_based_deduplication => Some(sha256_of_body(&body)),
+        (None, true) => {
+            return Err(SqsError::invalid_value(
+                "MessageDeduplicationId",
+                "(none)",
+                "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+            ));
+        }
+        (None, false) => None,
+    };
     check_body(&body)?;
     check_attributes(&entry.message_attributes, false)?;
     check_attributes(&entry.message_system_attributes, true)?;
-    let queue = engine.queue_mut_by_name(name, now)?;
     let max_size = queue.settings.maximum_message_size as usize;
     let size = body.len() + attributes_size(&entry.message_attributes);
     if size > max_size {
@@ -110,16 +211,55 @@ fn send_one(
             ),
         ));
     }
-    let delay = Duration::from_secs(delay.unwrap_or(queue.settings.delay_seconds).into());
-    let id = uuid::Uuid::new_v4();
+    let delay = if fifo {
+        Duration::from_secs(queue.settings.delay_seconds.into())
+    } else {
+        Duration::from_secs(delay.unwrap_or(queue.settings.delay_seconds).into())
+    };
     let md5_of_body = md5_digest(&body);
+    let dedup_key = match (&deduplication_id, &group) {
+        (Some(id), Some(group))
+            if queue.settings.deduplication_scope == DeduplicationScope::MessageGroup =>
+        {
+            Some(format!("{group}\u{0}{id}"))
+        }
+        (Some(id), _) => Some(id.clone()),
+        (None, _) => None,
+    };
+    if let Some(key) = &dedup_key
+        && let Some(first) = queue.find_duplicate(key, now)
+    {
+        let response = SendMessageResponse {
+            md5_of_message_body: hex(&md5_of_body),
+            md5_of_message_attributes: md5_of_attributes(&entry.message_attributes),
+            md5_of_message_system_attributes: md5_of_attributes(&entry.message_system_attributes),
+            message_id: first.message_id.to_string(),
+            sequence_number: Some(first.sequence_number.to_string()),
+        };
+        engine.events.emit(
+            EventKind::MessageDeduplicated {
+                queue: name.to_owned(),
+                message_id: response.message_id.clone(),
+                group_id: group.unwrap_or_default(),
+                deduplication_id: deduplication_id.unwrap_or_default(),
+            },
+            now_millis,
+        );
+        return Ok(response);
+    }
+    let id = uuid::Uuid::new_v4();
+    let sequence_number = fifo.then(|| queue.next_sequence_number());
     let response = SendMessageResponse {
         md5_of_message_body: hex(&md5_of_body),
         md5_of_message_attributes: md5_of_attributes(&entry.message_attributes),
         md5_of_message_system_attributes: md5_of_attributes(&entry.message_system_attributes),
         message_id: id.to_string(),
+        sequence_number: sequence_number.map(|n| n.to_string()),
     };
-    let message = StoredMessage::with_md5(
+    if let (Some(key), Some(number)) = (&dedup_key, sequence_number) {
+        queue.remember_deduplication(key, id, number, now);
+    }
+    let mut message = StoredMessage::with_md5(
         id,
         md5_of_body,
         body,
@@ -128,6 +268,11 @@ fn send_one(
         now_millis,
         now,
     );
+    message.set_group(group.map(|group| GroupFields {
+        group_id: group.into(),
+        deduplication_id: deduplication_id.map(String::into_boxed_str),
+        sequence_number: None,
+    }));
     queue.push(message, delay, now);
     engine.events.emit(
         EventKind::MessageSent {
@@ -263,7 +408,8 @@ pub struct ReceiveMessageResponse {
 }
 
 /// System attributes a receive can ask for (SQS-API ReceiveMessage,
-/// MessageSystemAttributeNames); FIFO-only names are accepted and absent.
+/// MessageSystemAttributeNames); the FIFO ones are there on FIFO messages
+/// (and `MessageGroupId` on a fair queue's).
 const SYSTEM_ATTRIBUTES: [&str; 10] = [
     "All",
     "SenderId",
@@ -319,6 +465,9 @@ pub async fn receive_message(
         ));
     }
 
+    if let Some(attempt) = &req.receive_request_attempt_id {
+        check_token("ReceiveRequestAttemptId", attempt)?;
+    }
     let (started, _) = sqs.now();
     let (name, deadline) = {
         let mut engine = sqs.engine();
@@ -333,7 +482,14 @@ pub async fn receive_message(
         let wake;
         {
             let mut engine = sqs.engine();
-            let received = engine.receive_now(&name, max, visibility, now, now_millis)?;
+            let received = engine.receive_now(
+                &name,
+                max,
+                visibility,
+                req.receive_request_attempt_id.as_deref(),
+                now,
+                now_millis,
+            )?;
             if !received.is_empty() || now >= deadline {
                 let messages = received
                     .into_iter()
@@ -354,7 +510,7 @@ pub async fn receive_message(
             .engine()
             .queues
             .get(&name)
-            .is_some_and(|q| q.peek_visible().is_some())
+            .is_some_and(|q| q.has_receivable())
         {
             continue;
         }
@@ -402,6 +558,15 @@ fn render(received: Received, system_names: &[&String], attribute_names: &[Strin
     put(
         "DeadLetterQueueSourceArn",
         message.dead_letter_queue_source_arn().map(str::to_owned),
+    );
+    put("MessageGroupId", message.group_id().map(str::to_owned));
+    put(
+        "MessageDeduplicationId",
+        message.deduplication_id().map(str::to_owned),
+    );
+    put(
+        "SequenceNumber",
+        message.sequence_number().map(|n| n.to_string()),
     );
 
     let message_attributes: Attributes = message

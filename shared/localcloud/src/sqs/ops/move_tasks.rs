@@ -3,7 +3,8 @@
 //! redrive"). A task moves the DLQ's available messages back to the queues
 //! they came from (or to `DestinationArn`) at `MaxNumberOfMessagesPerSecond`
 //! (1–500, default: as fast as possible), one second's worth at a time,
-//! on tokio's clock. One task per source queue at a time.
+//! on tokio's clock. One task per source queue at a time. A FIFO DLQ is
+//! redriven too, to a FIFO queue only (see [`start_message_move_task`]).
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Duration;
@@ -94,13 +95,31 @@ pub fn start_message_move_task(
                 "Source queue must be configured as a Dead Letter Queue.",
             ));
         }
-        if let Some(destination) = &req.destination_arn
-            && engine.name_by_arn(destination).is_none()
-        {
-            return Err(SqsError::new(
-                ErrorCode::ResourceNotFoundException,
-                "The resource that you specified for the DestinationArn parameter doesn't exist.",
-            ));
+        if let Some(destination) = &req.destination_arn {
+            let Some(target) = engine
+                .name_by_arn(destination)
+                .and_then(|name| engine.queues.get(&name))
+            else {
+                return Err(SqsError::new(
+                    ErrorCode::ResourceNotFoundException,
+                    "The resource that you specified for the DestinationArn parameter doesn't exist.",
+                ));
+            };
+            // "you can also configure any other queue as the redrive
+            // destination if both queues are the same type. For example, if
+            // the dead-letter queue is a FIFO queue, the redrive destination
+            // queue must be a FIFO queue as well" (SQS-DG "Configure a
+            // dead-letter queue redrive"). FIFO DLQs can be redriven: the
+            // older API note "Currently, only standard queues support
+            // redrive" is gone from the current StartMessageMoveTask page.
+            let source_fifo = engine.queues.get(&source).is_some_and(|q| q.is_fifo());
+            if target.is_fifo() != source_fifo {
+                return Err(SqsError::invalid_value(
+                    "DestinationArn",
+                    destination,
+                    "The destination queue must be of the same type as the source queue (FIFO to FIFO, standard to standard).",
+                ));
+            }
         }
         let running = sqs
             .move_tasks()
