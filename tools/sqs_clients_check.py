@@ -141,6 +141,44 @@ sqs.delete_queue(QueueUrl=url)
 expect_error("DeleteQueue, gone", "AWS.SimpleQueueService.NonExistentQueue", sqs.delete_queue, QueueUrl=url)
 
 
+# --- FIFO queues (boto3): groups, order, deduplication, sequence numbers
+fdlq = sqs.create_queue(QueueName="py-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+fdlq_arn = sqs.get_queue_attributes(QueueUrl=fdlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+furl = sqs.create_queue(
+    QueueName="py-payments.fifo",
+    Attributes={
+        "FifoQueue": "true",
+        "ContentBasedDeduplication": "true",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": fdlq_arn, "maxReceiveCount": "2"}),
+    },
+)["QueueUrl"]
+fattrs = sqs.get_queue_attributes(QueueUrl=furl, AttributeNames=["All"])["Attributes"]
+check("FIFO CreateQueue reports FifoQueue and ContentBasedDeduplication",
+      fattrs.get("FifoQueue") == "true" and fattrs.get("ContentBasedDeduplication") == "true", fattrs)
+expect_error("FIFO CreateQueue without .fifo", "InvalidParameterValue", sqs.create_queue, QueueName="py-nofifo", Attributes={"FifoQueue": "true"})
+expect_error("FIFO SendMessage without MessageGroupId", "MissingParameter", sqs.send_message, QueueUrl=furl, MessageBody="x")
+expect_error("FIFO SendMessage with DelaySeconds", "InvalidParameterValue", sqs.send_message, QueueUrl=furl, MessageBody="x", MessageGroupId="a", DelaySeconds=5)
+first = sqs.send_message(QueueUrl=furl, MessageBody="a1", MessageGroupId="a")
+again = sqs.send_message(QueueUrl=furl, MessageBody="a1", MessageGroupId="a")
+check("FIFO SendMessage has a SequenceNumber", first.get("SequenceNumber", "").isdigit(), first)
+check("FIFO a duplicate within 5 minutes is accepted with the first message's id", again["MessageId"] == first["MessageId"], again)
+sqs.send_message(QueueUrl=furl, MessageBody="a2", MessageGroupId="a")
+sqs.send_message(QueueUrl=furl, MessageBody="b1", MessageGroupId="b")
+got = sqs.receive_message(QueueUrl=furl, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30).get("Messages", [])
+bodies = [m["Body"] for m in got]
+check("FIFO ReceiveMessage: each group in send order, the duplicate not delivered", bodies in (["a1", "a2", "b1"], ["b1", "a1", "a2"]), bodies)
+check("FIFO ReceiveMessage: MessageGroupId and SequenceNumber attributes",
+      all(m["Attributes"].get("MessageGroupId") in ("a", "b") and m["Attributes"].get("SequenceNumber", "").isdigit() for m in got), got)
+check("FIFO ReceiveMessage: a group in flight gives nothing more",
+      sqs.receive_message(QueueUrl=furl, MaxNumberOfMessages=10).get("Messages", []) == [])
+for m in got:
+    sqs.delete_message(QueueUrl=furl, ReceiptHandle=m["ReceiptHandle"])
+expect_error("FIFO queue with a standard DLQ", "InvalidParameterValue", sqs.set_queue_attributes, QueueUrl=furl,
+             Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})
+sqs.delete_queue(QueueUrl=furl)
+sqs.delete_queue(QueueUrl=fdlq)
+
+
 # --- the AWS CLI
 def aws(*args):
     return subprocess.run([AWS, "sqs", *args, "--endpoint-url", ENDPOINT, "--region", REGION, "--output", "json"], capture_output=True, text=True)
@@ -192,6 +230,19 @@ missing = aws("get-queue-url", "--queue-name", "nope")
 check("aws sqs get-queue-url, missing", missing.returncode != 0 and "NonExistentQueue" in missing.stderr, missing.stderr)
 check("aws sqs purge-queue", aws("purge-queue", "--queue-url", cli_url).returncode == 0)
 check("aws sqs delete-queue", aws("delete-queue", "--queue-url", cli_url).returncode == 0)
+
+fifo_created = aws("create-queue", "--queue-name", "cli-q.fifo", "--attributes", "FifoQueue=true,ContentBasedDeduplication=true")
+check("aws sqs create-queue (FIFO)", fifo_created.returncode == 0 and json.loads(fifo_created.stdout)["QueueUrl"].endswith("/cli-q.fifo"), fifo_created.stderr)
+if fifo_created.returncode == 0:
+    fifo_url = json.loads(fifo_created.stdout)["QueueUrl"]
+    fifo_sent = aws("send-message", "--queue-url", fifo_url, "--message-body", "in order", "--message-group-id", "account-1")
+    check("aws sqs send-message --message-group-id", fifo_sent.returncode == 0 and "SequenceNumber" in fifo_sent.stdout, fifo_sent.stderr)
+    no_group = aws("send-message", "--queue-url", fifo_url, "--message-body", "no group")
+    check("aws sqs send-message to FIFO without a group fails", no_group.returncode != 0 and "MissingParameter" in no_group.stderr, no_group.stderr)
+    fifo_got = aws("receive-message", "--queue-url", fifo_url, "--attribute-names", "All")
+    ok = fifo_got.returncode == 0 and json.loads(fifo_got.stdout)["Messages"][0]["Attributes"]["MessageGroupId"] == "account-1"
+    check("aws sqs receive-message (FIFO) carries the group", ok, fifo_got.stdout + fifo_got.stderr)
+    check("aws sqs delete-queue (FIFO)", aws("delete-queue", "--queue-url", fifo_url).returncode == 0)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)

@@ -193,4 +193,58 @@ def _():
     return f"got {len(got)} after about {round(time.time() - started)} s"
 
 
+@scenario("FIFO: SendMessage without MessageGroupId")
+def _():
+    return code(sqs.send_message, QueueUrl=new_queue("nogroup.fifo", FifoQueue="true", ContentBasedDeduplication="true"), MessageBody="x")
+
+
+@scenario("FIFO: SendMessage without a deduplication id or content-based deduplication")
+def _():
+    return code(sqs.send_message, QueueUrl=new_queue("nodedup.fifo", FifoQueue="true"), MessageBody="x", MessageGroupId="g")
+
+
+@scenario("FIFO: per-message DelaySeconds")
+def _():
+    url = new_queue("delay.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    return code(sqs.send_message, QueueUrl=url, MessageBody="x", MessageGroupId="g", DelaySeconds=5)
+
+
+@scenario("FIFO: the same body sent twice within 5 minutes (content-based deduplication)")
+def _():
+    url = new_queue("dedup.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    first = sqs.send_message(QueueUrl=url, MessageBody="transfer", MessageGroupId="g")
+    again = sqs.send_message(QueueUrl=url, MessageBody="transfer", MessageGroupId="g")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return f"same id: {first['MessageId'] == again['MessageId']}, delivered: {len(got)}"
+
+
+@scenario("FIFO: order within a group, and a group in flight holds back the rest")
+def _():
+    url = new_queue("order.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    for body in ["a1", "a2", "a3"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="a")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)["Messages"]
+    second = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return f"first {[m['Body'] for m in first]}, then {len(second)} while a1 is in flight"
+
+
+@scenario("FIFO: a message whose visibility ran out comes first again")
+def _():
+    url = new_queue("again.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    for body in ["a1", "a2"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="a")
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=1)
+    time.sleep(1.2)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+    return ", ".join(f"{m['Body']} (receive {m['Attributes']['ApproximateReceiveCount']})" for m in got)
+
+
+@scenario("FIFO: a standard queue as a FIFO queue's DLQ")
+def _():
+    dlq = new_queue("std-dlq")
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "2"})
+    return code(sqs.create_queue, QueueName="withstd.fifo", Attributes={"FifoQueue": "true", "RedrivePolicy": policy})
+
+
 print(json.dumps(observed))

@@ -6,6 +6,9 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
 use lesson_kit::{ErrorBody, Job};
 
+/// The message group of every job sent to a FIFO queue.
+pub const FIFO_GROUP: &str = "jobs";
+
 /// What the producer needs: an SQS client and the queue's URL.
 #[derive(Clone)]
 pub struct Producer {
@@ -43,13 +46,19 @@ impl Producer {
                 );
             }
         };
-        let sent = self
+        let mut send = self
             .client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(job.to_json())
-            .send()
-            .await;
+            .message_body(job.to_json());
+        if self.queue_url.ends_with(".fifo") {
+            // A FIFO queue (Lift's `fifo: true`) needs a message group: the
+            // jobs of one group are delivered one at a time, in order. Here
+            // every job is in one group, as one account's transfers would be;
+            // Lift turns content-based deduplication on, so no dedup id.
+            send = send.message_group_id(FIFO_GROUP);
+        }
+        let sent = send.send().await;
         match sent {
             Ok(output) => {
                 let message_id = output.message_id.unwrap_or_default();

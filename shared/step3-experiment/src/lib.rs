@@ -143,6 +143,7 @@ pub fn setting_of(
             .get("CRASH_AFTER_COMMIT")
             .map(String::as_str)
             == Some("first-receive"),
+        fifo: queue.name.ends_with(".fifo"),
     };
     setting.check(scenario)?;
     Ok((setting, worker.clone()))
@@ -248,6 +249,12 @@ pub async fn run(
         )
         + u64::from(setting.function_timeout_seconds)
         + 60;
+    // On a FIFO queue the jobs of the one group take turns.
+    let longest = if setting.fifo {
+        longest * u64::from(jobs)
+    } else {
+        longest
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(longest);
     let mut events = Vec::new();
     let mut commits = Vec::new();

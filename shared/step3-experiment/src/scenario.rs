@@ -36,9 +36,11 @@ pub enum Scenario {
     Idempotent,
     /// `crash-after-commit` with the idempotent worker.
     IdempotentCrash,
+    /// `short-visibility` on a FIFO queue (Lift's `fifo: true`): would FIFO have stopped the duplicates?
+    FifoShortVisibility,
 }
 
-pub const ALL: [Scenario; 7] = [
+pub const ALL: [Scenario; 8] = [
     Scenario::AsWritten,
     Scenario::Fixed,
     Scenario::ShortVisibility,
@@ -46,6 +48,7 @@ pub const ALL: [Scenario; 7] = [
     Scenario::CrashAfterCommit,
     Scenario::Idempotent,
     Scenario::IdempotentCrash,
+    Scenario::FifoShortVisibility,
 ];
 
 impl Scenario {
@@ -58,6 +61,7 @@ impl Scenario {
             Scenario::CrashAfterCommit => "crash-after-commit",
             Scenario::Idempotent => "idempotent",
             Scenario::IdempotentCrash => "idempotent-crash",
+            Scenario::FifoShortVisibility => "fifo-short-visibility",
         }
     }
 
@@ -67,7 +71,10 @@ impl Scenario {
     pub fn lowers_visibility(self) -> bool {
         matches!(
             self,
-            Scenario::ShortVisibility | Scenario::Heartbeat | Scenario::Idempotent
+            Scenario::ShortVisibility
+                | Scenario::Heartbeat
+                | Scenario::Idempotent
+                | Scenario::FifoShortVisibility
         )
     }
 
@@ -101,6 +108,13 @@ impl Scenario {
             | Scenario::CrashAfterCommit
             | Scenario::Idempotent
             | Scenario::IdempotentCrash => {}
+            Scenario::FifoShortVisibility => {
+                text = replace_once(
+                    &text,
+                    "    type: queue\n",
+                    "    type: queue\n    fifo: true\n",
+                )?;
+            }
         }
         if self.idempotent() {
             text = replace_once(&text, "IDEMPOTENCY: 'off'", "IDEMPOTENCY: 'on'")?;
@@ -176,6 +190,10 @@ pub struct Setting {
     /// (`CRASH_AFTER_COMMIT: 'first-receive'`).
     #[serde(default)]
     pub crash_after_commit: bool,
+    /// A FIFO queue: one group, so its jobs take their turns one after
+    /// the other (each job's fate is the same as on a standard queue).
+    #[serde(default)]
+    pub fifo: bool,
 }
 
 impl Setting {
@@ -331,6 +349,7 @@ mod tests {
             stale_delete: StaleDelete::Keep,
             idempotent: false,
             crash_after_commit: false,
+            fifo: false,
         }
     }
 
@@ -459,6 +478,10 @@ mod tests {
         assert!(as_written.contains("WORK_SECONDS: '3'"));
         let heartbeat = Scenario::Heartbeat.serverless_yml(&file, 15).unwrap();
         assert!(heartbeat.contains("HEARTBEAT: 'on'"));
+        let fifo = Scenario::FifoShortVisibility
+            .serverless_yml(&file, 15)
+            .unwrap();
+        assert!(fifo.contains("    type: queue\n    fifo: true\n"));
         let both = Scenario::IdempotentCrash.serverless_yml(&file, 15).unwrap();
         assert!(both.contains("IDEMPOTENCY: 'on'"));
         assert!(both.contains("CRASH_AFTER_COMMIT: 'first-receive'"));

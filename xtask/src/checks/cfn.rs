@@ -38,6 +38,13 @@ fn variants(step2: &str) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "step2, Lift fifo: true (.fifo queue and DLQ, content-based deduplication)",
+            step2.replace(
+                "    type: queue\n    worker:\n",
+                "    type: queue\n    fifo: true\n    worker:\n",
+            ),
+        ),
+        (
             "step2, provider.timeout 20 (Lift still counts the worker as 6 s)",
             step2.replace("  region: ap-northeast-2\n", "  region: ap-northeast-2\n  timeout: 20\n"),
         ),
@@ -79,6 +86,49 @@ resources:
       Properties:
         QueueName: ${self:service}-${sls:stage}-jobs-dlq
         MessageRetentionPeriod: 1209600
+"#
+            .to_owned(),
+        ),
+        (
+            "raw FIFO AWS::SQS::Queue resources (FifoQueue, deduplication scope, a FIFO DLQ)",
+            r#"service: raw-fifo
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: provided.al2023
+  region: eu-west-1
+functions:
+  worker:
+    handler: bootstrap
+    timeout: 10
+    package:
+      artifact: ../../target/lambda/step2-worker/step2-worker.zip
+    environment:
+      PAYMENTS_URL: !Ref Payments
+    events:
+      - sqs:
+          arn: !GetAtt Payments.Arn
+          batchSize: 10
+          functionResponseType: ReportBatchItemFailures
+resources:
+  Resources:
+    Payments:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: ${self:service}-${sls:stage}-payments.fifo
+        FifoQueue: true
+        ContentBasedDeduplication: true
+        DeduplicationScope: messageGroup
+        FifoThroughputLimit: perMessageGroupId
+        VisibilityTimeout: 60
+        RedrivePolicy:
+          deadLetterTargetArn: !GetAtt PaymentsDlq.Arn
+          maxReceiveCount: 3
+    PaymentsDlq:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: ${self:service}-${sls:stage}-payments-dlq.fifo
+        FifoQueue: true
 "#
             .to_owned(),
         ),
@@ -447,6 +497,10 @@ impl Reading {
                 "DelaySeconds",
                 "MaximumMessageSize",
                 "ReceiveMessageWaitTimeSeconds",
+                "FifoQueue",
+                "ContentBasedDeduplication",
+                "DeduplicationScope",
+                "FifoThroughputLimit",
             ] {
                 if let Some(v) = p.get(key) {
                     attributes.insert(key.to_owned(), v.to_string().trim_matches('"').to_owned());

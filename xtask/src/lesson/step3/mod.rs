@@ -38,7 +38,7 @@ pub struct RunArgs {
     /// to --visibility (ties are races).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=19))]
     pub work_seconds: u32,
-    /// The queue's visibility timeout in short-visibility, heartbeat and idempotent, seconds.
+    /// The queue's visibility timeout in short-visibility, heartbeat, idempotent and fifo-short-visibility, seconds.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=43_200))]
     pub visibility: u32,
     /// Real processes and real seconds instead of virtual time.
@@ -73,7 +73,9 @@ pub enum ScenarioChoice {
     Idempotent,
     /// `crash-after-commit` with the idempotent worker.
     IdempotentCrash,
-    /// All seven, one after the other.
+    /// `short-visibility` on a FIFO queue (Lift's `fifo: true`).
+    FifoShortVisibility,
+    /// All eight, one after the other.
     All,
 }
 
@@ -87,6 +89,7 @@ impl ScenarioChoice {
             ScenarioChoice::CrashAfterCommit => vec![Scenario::CrashAfterCommit],
             ScenarioChoice::Idempotent => vec![Scenario::Idempotent],
             ScenarioChoice::IdempotentCrash => vec![Scenario::IdempotentCrash],
+            ScenarioChoice::FifoShortVisibility => vec![Scenario::FifoShortVisibility],
             ScenarioChoice::All => scenario::ALL.to_vec(),
         }
     }

@@ -56,7 +56,8 @@ fn scenarios(choice: ScenarioChoice) -> Result<Vec<Scenario>> {
         | ScenarioChoice::Heartbeat
         | ScenarioChoice::CrashAfterCommit
         | ScenarioChoice::Idempotent
-        | ScenarioChoice::IdempotentCrash => bail!(
+        | ScenarioChoice::IdempotentCrash
+        | ScenarioChoice::FifoShortVisibility => bail!(
             "--target aws runs the scenarios the deployed stack can play: fixed and short-visibility (the others change the worker's environment: set HEARTBEAT, IDEMPOTENCY or CRASH_AFTER_COMMIT in serverless.yml and deploy again)"
         ),
     })
@@ -431,6 +432,7 @@ mod tests {
             stale_delete: localcloud::sqs::StaleDelete::Keep,
             idempotent: false,
             crash_after_commit: false,
+            fifo: false,
         }
     }
 
