@@ -120,11 +120,13 @@ fn one_build_per_dependency() {
         &["--package", "xtask"][..],
         &["--package", "xtask", "--package", "step3-dlq-visibility"],
         &["--package", "xtask-aws"],
-        // `cargo xtask exercise check` builds an exercise crate beside xtask.
-        &["--package", "xtask", "--package", "ex-1-2-validate"],
-        &["--package", "xtask", "--package", "ex-2-2-plus-one"],
-        &["--package", "xtask", "--package", "ex-3-1-slow-worker"],
-        &["--package", "xtask", "--package", "ex-3-4-heartbeat"],
+        // `cargo xtask exercise check` builds an exercise crate alone, and
+        // prints that command: a learner who types it rebuilds nothing.
+        &["--package", "ex-1-2-validate"],
+        &["--package", "ex-2-2-plus-one"],
+        &["--package", "ex-3-1-slow-worker"],
+        &["--package", "ex-3-4-heartbeat"],
+        &["--package", "ex-3-5-idempotent"],
     ] {
         let built = features_of(&[selection, &["--edges", "normal,build"]].concat());
         for (package, sets) in &built {

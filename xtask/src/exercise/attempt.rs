@@ -17,6 +17,7 @@ use localcloud::sqs::Sqs;
 use localcloud::stack::{CodeSource, Stack, StackOptions};
 
 use super::catalog::{Copy, Exercise};
+use super::rustc::Diagnostic;
 use super::starter::exercise_binary;
 use crate::lesson::stack::with_logs;
 use crate::lesson::{Lesson, Profile};
@@ -53,7 +54,13 @@ pub fn lesson_of(exercise: &Exercise) -> Result<Lesson> {
     let base = exercise.lesson_id()?.lesson();
     // A lesson's names are `&'static`: the few strings of the one exercise
     // a command works on live as long as the command.
-    let dir: &'static str = Box::leak(exercise.dir_display().into_boxed_str());
+    let dir = exercise.dir();
+    let dir = dir
+        .strip_prefix(paths::root())
+        .unwrap_or(&dir)
+        .display()
+        .to_string();
+    let dir: &'static str = Box::leak(dir.into_boxed_str());
     Ok(match exercise.copy {
         // An exercise without a serverless.yml of its own (a script, a
         // prediction) runs against the lesson's stack.
@@ -182,62 +189,58 @@ impl Attempt {
     }
 }
 
-/// Builds the packages' binaries (and xtask, for one set of features; see
-/// [`Lesson::build`]). When the learner's code does not compile, the
-/// compiler's first errors, one line each with file and line, instead of a
-/// wall of output.
-pub fn build(package: &str) -> Result<Result<(), String>> {
+/// What building the learner's crate gave.
+pub enum Build {
+    /// It compiled; the warnings about the learner's code, if any.
+    Compiled(Vec<Diagnostic>),
+    /// It did not: the compiler's errors.
+    Failed(Vec<Diagnostic>),
+    /// Cargo itself failed (a broken manifest, a missing file): its words.
+    Cargo(String),
+}
+
+/// The command the check runs to build `package`, as a learner types it:
+/// the crate alone, so typing it rebuilds nothing (every exercise crate
+/// resolves the features `cargo xtask` uses, through workspace-hack).
+pub fn build_command(package: &str) -> String {
+    format!("cargo build -p {package}")
+}
+
+/// Builds `package` (its library, its binaries and its check program) with
+/// cargo's JSON messages, so the errors can be shown as rustc renders them
+/// ([`rustc`](super::rustc)). Cargo's progress goes to the terminal as
+/// usual: a first build says what it compiles.
+pub fn build(package: &str) -> Result<Build> {
     if std::env::var_os("XTASK_NO_BUILD").is_some_and(|v| v == "1") {
-        return Ok(Ok(()));
+        return Ok(Build::Compiled(Vec::new()));
     }
+    let format = if console::colors_enabled_stderr() {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
     let output =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(paths::root())
-            .args([
-                "build",
-                "--quiet",
-                "--message-format",
-                "short",
-                "--package",
-                "xtask",
-                "--package",
-                package,
-                "--bins",
-            ])
+            .args(["build", "-p", package, "--message-format", format])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
             .output()
             .context("cannot run cargo")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found = super::rustc::diagnostics(&stdout);
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        found.into_iter().partition(|d| d.level == "error");
     if output.status.success() {
-        return Ok(Ok(()));
+        return Ok(Build::Compiled(warnings));
     }
-    Ok(Err(first_errors(
-        &String::from_utf8_lossy(&output.stderr),
-        3,
-    )))
-}
-
-/// The first `count` compiler errors of cargo's `--message-format short`
-/// output (`path:line:col: error[E0308]: ...`), and how many more there are.
-pub fn first_errors(stderr: &str, count: usize) -> String {
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains(": error") && !l.starts_with("error: could not compile"))
-        .collect();
     if errors.is_empty() {
-        // Not a compiler error (a missing file, a broken Cargo.toml): all of it.
-        return stderr.trim().to_owned();
+        return Ok(Build::Cargo(format!(
+            "`{}` failed: its messages are above.",
+            build_command(package)
+        )));
     }
-    let mut out: Vec<String> = errors
-        .iter()
-        .take(count)
-        .map(|l| format!("  {l}"))
-        .collect();
-    if errors.len() > count {
-        out.push(format!(
-            "  ... and {} more (fix these first: one often causes the next)",
-            errors.len() - count
-        ));
-    }
-    out.join("\n")
+    Ok(Build::Failed(errors))
 }
 
 #[cfg(test)]
@@ -271,26 +274,5 @@ mod tests {
                 assert!(manifest.contains(&format!("name = \"{bin}\"")), "{bin}");
             }
         }
-    }
-
-    #[test]
-    fn compiler_errors_are_cut_to_the_first_ones() {
-        let stderr = "exercises/1-2-validate/src/lib.rs:24:5: error[E0308]: mismatched types\n\
-                      exercises/1-2-validate/src/lib.rs:20:9: warning: unused variable: `x`\n\
-                      exercises/1-2-validate/src/lib.rs:30:1: error: expected item, found `}`\n\
-                      exercises/1-2-validate/src/lib.rs:31:1: error: expected item, found `}`\n\
-                      exercises/1-2-validate/src/lib.rs:32:1: error: expected item, found `}`\n\
-                      error: could not compile `ex-1-2-validate` (lib) due to 4 previous errors\n";
-        assert_eq!(
-            first_errors(stderr, 3),
-            "  exercises/1-2-validate/src/lib.rs:24:5: error[E0308]: mismatched types\n  \
-             exercises/1-2-validate/src/lib.rs:30:1: error: expected item, found `}`\n  \
-             exercises/1-2-validate/src/lib.rs:31:1: error: expected item, found `}`\n  \
-             ... and 1 more (fix these first: one often causes the next)"
-        );
-        assert_eq!(
-            first_errors("error: no such file\n", 3),
-            "error: no such file"
-        );
     }
 }

@@ -30,6 +30,34 @@ pub enum Copy {
     Crate,
 }
 
+/// Which path an exercise is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Track {
+    /// The two-hour class (first build and reading included).
+    Class,
+    /// After the class, at home.
+    Homework,
+}
+
+impl Track {
+    pub const ALL: [Track; 2] = [Track::Class, Track::Homework];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Track::Class => "class",
+            Track::Homework => "homework",
+        }
+    }
+
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            Track::Class => ("수업 (2시간)", "class (two hours)"),
+            Track::Homework => ("숙제", "homework"),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exercise {
@@ -50,6 +78,8 @@ pub struct Exercise {
     pub files: Vec<String>,
     /// An instructor's estimate for the class page.
     pub minutes: u32,
+    /// `class`: done in the two-hour class; `homework`: after it.
+    pub track: Track,
     pub title_ko: String,
     pub title_en: String,
     pub ko: String,
@@ -139,10 +169,32 @@ impl Catalog {
     }
 }
 
+/// `exercises/`, where the learner's copies are; `XTASK_EXERCISES_DIR`
+/// moves it (the docs test checks starting points written to a folder of
+/// its own, never a learner's copies).
+pub fn exercises_root() -> PathBuf {
+    #[cfg(test)]
+    if let Some(dir) = TEST_EXERCISES_DIR.with(|d| d.borrow().clone()) {
+        return dir;
+    }
+    match std::env::var_os("XTASK_EXERCISES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => paths::root().join("exercises"),
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A test's own exercises folder, for its thread only (the environment
+    /// would be every test's).
+    pub static TEST_EXERCISES_DIR: std::cell::RefCell<Option<PathBuf>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl Exercise {
     /// `exercises/<name>/`.
     pub fn dir(&self) -> PathBuf {
-        paths::root().join("exercises").join(&self.name)
+        exercises_root().join(&self.name)
     }
 
     /// `exercises/<name>`, as a learner types it.
@@ -206,6 +258,39 @@ mod tests {
         }
     }
 
+    /// The instructor page and the catalog give the same minutes and
+    /// tracks, and the class track fits two hours with the opening and the
+    /// three readings (20 minutes).
+    #[test]
+    fn the_instructor_page_gives_the_catalog_minutes_and_tracks() {
+        let catalog = Catalog::load().unwrap();
+        let page = std::fs::read_to_string(paths::root().join("docs/exercises.md")).unwrap();
+        for e in &catalog.exercises {
+            for written in [
+                format!("`{}` ({} min)", e.name, e.minutes),
+                format!("`{}` ({}분)", e.name, e.minutes),
+            ] {
+                assert!(page.contains(&written), "docs/exercises.md lacks {written}");
+            }
+        }
+        for track in Track::ALL {
+            let sum: u32 = catalog
+                .exercises
+                .iter()
+                .filter(|e| e.track == track)
+                .map(|e| e.minutes)
+                .sum();
+            assert!(
+                page.contains(&format!("{sum} min")) && page.contains(&format!("{sum}분")),
+                "docs/exercises.md lacks the {} track's {sum} minutes",
+                track.name()
+            );
+            if track == Track::Class {
+                assert!(sum + 20 <= 120, "the class track takes {sum} min");
+            }
+        }
+    }
+
     #[test]
     fn mistakes_in_the_catalog_are_named() {
         let twice = r#"
@@ -217,6 +302,7 @@ from = "lessons/step1-http"
 copy = "files"
 files = ["serverless.yml"]
 minutes = 1
+track = "class"
 title_ko = "" 
 title_en = ""
 ko = ""

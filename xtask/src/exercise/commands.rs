@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, bail};
 
 use super::attempt::{self, Attempt};
-use super::catalog::{Catalog, Copy, Exercise};
+use super::catalog::{Catalog, Copy, Exercise, Track};
 use super::checks::{self, Advice, Verdict};
 use super::progress::{Progress, State};
-use super::starter;
+use super::{rustc, starter};
 use crate::lesson::Profile;
 use crate::paths;
 
@@ -33,43 +33,94 @@ fn files_of(exercise: &Exercise) -> String {
         .join(", ")
 }
 
-/// `cargo xtask exercise list`.
-pub fn list() -> Result<ExitCode> {
+/// `cargo xtask exercise list [--json]`.
+pub fn list(json: bool) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let progress = Progress::load()?;
-    print!("{}", render_list(&catalog, &progress));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list_json(&catalog, &progress))?);
+    } else {
+        print!("{}", render_list(&catalog, &progress));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// The learner's progress for an instructor (`exercise list --json`): each
+/// exercise's state, hints shown and checks run (a failing check counts
+/// too, so a stuck learner shows).
+pub fn list_json(catalog: &Catalog, progress: &Progress) -> serde_json::Value {
+    let exercises: Vec<serde_json::Value> = catalog
+        .exercises
+        .iter()
+        .map(|e| {
+            let attempts = progress.attempts.get(&e.name).cloned().unwrap_or_default();
+            serde_json::json!({
+                "name": e.name,
+                "track": e.track,
+                "minutes": e.minutes,
+                "state": match progress.state(catalog, e) {
+                    State::Done => "done",
+                    State::Changed => "changed since it passed",
+                    State::Current => "current",
+                    State::NotStarted => "not started",
+                },
+                "hints_shown": progress.hints_shown(&e.name),
+                "checks": attempts.checks,
+                "last_check": if attempts.checks == 0 { serde_json::Value::Null } else { attempts.last.into() },
+                "last_check_at": if attempts.checks == 0 { serde_json::Value::Null } else { attempts.at.into() },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "done": catalog.exercises.iter().filter(|e| progress.is_done(e)).count(),
+        "of": catalog.exercises.len(),
+        "current": progress.current(catalog).map(|e| e.name.clone()),
+        "exercises": exercises,
+    })
+}
+
 pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
-    let mut out = String::from("연습 / Exercises\n\n");
+    let mut out = String::from("연습 / Exercises\n");
     let width = catalog
         .exercises
         .iter()
         .map(|e| files_of(e).chars().count())
         .max()
         .unwrap_or(0);
-    for e in &catalog.exercises {
-        let mark = match progress.state(catalog, e) {
-            State::Done => "✓",
-            State::Current => "▶",
-            State::NotStarted => "·",
-        };
+    for track in Track::ALL {
+        let on: Vec<&Exercise> = catalog
+            .exercises
+            .iter()
+            .filter(|e| e.track == track)
+            .collect();
+        let (ko, en) = track.title();
         out.push_str(&format!(
-            "  {mark} {:<16} {:<width$}  {:>2} min  {}\n",
-            e.name,
-            files_of(e),
-            e.minutes,
-            e.title_ko
+            "\n{ko} / {en}: {} min\n",
+            on.iter().map(|e| e.minutes).sum::<u32>()
         ));
+        for e in on {
+            let mark = match progress.state(catalog, e) {
+                State::Done => "✓",
+                State::Changed => "✎",
+                State::Current => "▶",
+                State::NotStarted => "·",
+            };
+            out.push_str(&format!(
+                "  {mark} {:<16} {:<width$}  {:>2} min  {}\n",
+                e.name,
+                files_of(e),
+                e.minutes,
+                e.title_ko
+            ));
+        }
     }
     let done = catalog
         .exercises
         .iter()
-        .filter(|e| progress.done.contains(&e.name))
+        .filter(|e| progress.is_done(e))
         .count();
     out.push_str(&format!(
-        "\n  ✓ 완료 / done   ▶ 지금 / current   · 아직 / not started\n\n{done} / {} 완료 / done",
+        "\n  ✓ 완료 / done   ✎ 통과 뒤 바뀜 / changed since it passed   ▶ 지금 / current   · 아직 / not started\n\n{done} / {} 완료 / done",
         catalog.exercises.len()
     ));
     match progress.current(catalog) {
@@ -80,6 +131,39 @@ pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
         None => out.push_str(". 모두 마쳤습니다 / all done.\n"),
     }
     out
+}
+
+/// `cargo xtask exercise prepare`: builds what every check builds (each
+/// exercise crate, the lessons' binaries the other checks run), once,
+/// before class, so no check in class compiles a dependency.
+pub fn prepare() -> Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let packages: Vec<String> = catalog
+        .exercises
+        .iter()
+        .filter_map(|e| e.package.clone())
+        .collect();
+    println!("연습에 필요한 것을 모두 빌드합니다(처음에는 몇 분 걸립니다). / Building what the checks need (minutes, the first time).");
+    let sh = xshell::Shell::new()?;
+    sh.change_dir(paths::root());
+    for exercise in catalog
+        .exercises
+        .iter()
+        .filter(|e| e.copy == Copy::Files && checks::runs_binaries(&e.name))
+    {
+        attempt::lesson_of(exercise)?.build(Profile::Debug)?;
+    }
+    // Together: each crate alone resolves the same features (workspace-hack),
+    // so this builds what each check's `cargo build -p <crate>` finds fresh.
+    let selected: Vec<String> = packages
+        .iter()
+        .flat_map(|p| ["-p".to_owned(), p.clone()])
+        .collect();
+    xshell::cmd!(sh, "cargo build {selected...}")
+        .run()
+        .context("building the exercise crates failed")?;
+    println!("준비됐습니다. 수업 중의 검사는 학습자의 코드만 컴파일합니다. / Ready: a check in class compiles only the learner's code.");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `cargo xtask exercise show [NAME]`: the instructions.
@@ -103,11 +187,22 @@ pub fn render_show(e: &Exercise) -> String {
     )
 }
 
+/// How a check ended, for the progress file.
+pub const PASSED: &str = "passed";
+pub const FAILED: &str = "failed";
+pub const COMPILE_ERROR: &str = "compile error";
+
 /// Builds what the check runs, and runs it; a compile error is a verdict.
 pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
+    Ok(check_and_label(exercise)?.0)
+}
+
+/// [`check_one`], with how it ended ([`PASSED`], [`FAILED`], [`COMPILE_ERROR`]).
+pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
+    let lang = rustc::Lang::from_env();
     for (file, path) in exercise.files.iter().zip(exercise.learner_files()) {
         if !path.exists() {
-            return Ok(Verdict::fail(
+            return Ok((Verdict::fail(
                 format!("✗ {}/{file} is missing\n", exercise.dir_display()),
                 Advice::new(
                     format!(
@@ -119,22 +214,61 @@ pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
                         exercise.name
                     ),
                 ),
-            ));
+            ), FAILED));
         }
     }
     let attempt = Attempt::learner(exercise)?;
+    let mut warnings = Vec::new();
     match exercise.copy {
         Copy::Crate => {
             let package = exercise.package.as_deref().context("no package")?;
-            eprintln!("Building your code (cargo build -p {package})...");
-            if let Err(errors) = attempt::build(package)? {
-                return Ok(Verdict::fail(
-                    format!("✗ the code does not compile:\n{errors}\n"),
-                    Advice::new(
-                        "컴파일 에러입니다. 위의 첫 에러부터, 적힌 파일과 줄을 보세요. 첫 에러를 고치면 나머지가 사라지는 일이 많습니다.",
-                        "It does not compile: start with the first error above, at the file and line it names. Fixing the first often clears the rest.",
-                    ),
-                ));
+            let command = attempt::build_command(package);
+            eprintln!(
+                "{}",
+                lang.pick(
+                    &format!("내 코드를 빌드합니다 ({command})...\n"),
+                    &format!("Building your code ({command})...\n")
+                )
+                .trim_end()
+            );
+            match attempt::build(package)? {
+                attempt::Build::Compiled(found) => warnings = found,
+                attempt::Build::Failed(errors) => {
+                    let errors: Vec<&rustc::Diagnostic> = errors.iter().collect();
+                    return Ok((
+                        Verdict::fail(
+                            format!(
+                                "{}\n{}",
+                                lang.pick("✗ 코드가 컴파일되지 않습니다.\n", "✗ The code does not compile.\n")
+                                    .trim_end(),
+                                rustc::explain_errors(&errors, lang)
+                            ),
+                            Advice::new(
+                                "컴파일 에러입니다. 첫 에러의 --> 줄이 가리키는 파일과 줄부터 보세요. rustc의 help: 줄이 고치는 방법을 알려 줄 때가 많고, 첫 에러를 고치면 나머지가 사라지는 일도 많습니다.",
+                                "It does not compile: start with the file and line the first error's --> line names. rustc's help: line often says how to fix it, and fixing the first error often clears the rest.",
+                            ),
+                        ),
+                        COMPILE_ERROR,
+                    ));
+                }
+                attempt::Build::Cargo(message) => {
+                    return Ok((
+                        Verdict::fail(
+                            format!("✗ {message}\n"),
+                            Advice::new(
+                                format!(
+                                    "cargo가 빌드를 시작하지 못했습니다. 위의 메시지를 보세요. 만든 파일(Cargo.toml 등)이 망가졌다면 `cargo xtask exercise reset {}`.",
+                                    exercise.name
+                                ),
+                                format!(
+                                    "cargo could not start the build: see its message above. If a made file (Cargo.toml...) broke, `cargo xtask exercise reset {}`.",
+                                    exercise.name
+                                ),
+                            ),
+                        ),
+                        COMPILE_ERROR,
+                    ));
+                }
             }
         }
         Copy::Files if checks::runs_binaries(&exercise.name) => {
@@ -143,7 +277,29 @@ pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
         Copy::Files => {}
     }
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(checks::run(exercise, &attempt))
+    let mut verdict = runtime.block_on(checks::run(exercise, &attempt))?;
+    // The warnings that hide a bug come first, with their note.
+    let noted: Vec<String> = warnings
+        .iter()
+        .filter_map(|w| rustc::explain_warning(w, lang))
+        .collect();
+    if !noted.is_empty() {
+        verdict.report = format!("{}\n\n{}", noted.join("\n"), verdict.report);
+    }
+    if let Some(advice) = &mut verdict.failure
+        && warnings.iter().any(rustc::is_unawaited_future)
+    {
+        advice.ko = format!(
+            "컴파일러가 .await 없이 버려진 Future를 경고했습니다(위). async 함수는 .await해야 실행됩니다. 그 줄에 .await를 붙이세요.\n{}",
+            advice.ko
+        );
+        advice.en = format!(
+            "The compiler warned of a future dropped without .await (above): an async function runs only when awaited. Add .await on that line.\n{}",
+            advice.en
+        );
+    }
+    let label = if verdict.passed() { PASSED } else { FAILED };
+    Ok((verdict, label))
 }
 
 /// `cargo xtask exercise check [NAME]`.
@@ -151,15 +307,16 @@ pub fn check(name: Option<&str>) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let mut progress = Progress::load()?;
     let exercise = pick(&catalog, &progress, name)?;
-    let verdict = check_one(exercise)?;
+    let (verdict, label) = check_and_label(exercise)?;
+    // Every check is recorded, so an instructor sees a stuck learner too.
+    progress.record(exercise, label);
+    progress.save()?;
     println!(
         "── {} · {} / {}\n",
         exercise.name, exercise.title_ko, exercise.title_en
     );
     print!("{}", verdict.render());
     if verdict.passed() {
-        progress.done.insert(exercise.name.clone());
-        progress.save()?;
         print!("{}", after_pass(&catalog, &progress, exercise));
         Ok(ExitCode::SUCCESS)
     } else {
@@ -250,6 +407,22 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
             }
         }
     }
+    if all {
+        // The copies CI's proofs link: made, never edited, no backup.
+        for exercise in &chosen {
+            for made in starter::make_for(exercise, starter::Place::Proofs)? {
+                let path = starter::Place::Proofs.dir(exercise).join(&made.path);
+                if std::fs::read_to_string(&path).ok().as_deref() != Some(made.text.as_str()) {
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::write(&path, &made.text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("  {} ✓", shown(&path));
+                }
+            }
+        }
+    }
     if plan.is_empty() {
         println!("이미 처음 상태입니다. / Already the starting point: nothing to do.");
     } else {
@@ -288,8 +461,7 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
         }
     }
     for exercise in &chosen {
-        progress.done.remove(&exercise.name);
-        progress.hints_shown.remove(&exercise.name);
+        progress.forget(&exercise.name);
     }
     if Progress::path().exists() || !progress.done.is_empty() {
         progress.save()?;
@@ -402,7 +574,7 @@ pub fn watch(name: Option<&str>) -> Result<ExitCode> {
                     hint(Some(&name))?;
                 }
                 Event::Key('l') => {
-                    list()?;
+                    list(false)?;
                 }
                 Event::Key('q') => return Ok(ExitCode::SUCCESS),
                 Event::Key(_) => {}

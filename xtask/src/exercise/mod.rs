@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod checks;
 pub mod commands;
 pub mod progress;
+pub mod rustc;
 #[cfg(test)]
 mod proofs;
 pub mod starter;
@@ -32,7 +33,13 @@ pub struct ExerciseArgs {
 #[derive(Subcommand)]
 pub enum ExerciseCommand {
     /// Every exercise with its state (done, current, not started) and its files.
-    List,
+    List {
+        /// Progress as JSON, for an instructor: state, hints shown, checks run.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build everything the checks build, once (instructors: before class).
+    Prepare,
     /// The exercise's instructions (Korean and English) and its files.
     Show {
         /// The exercise (default: the current one).
@@ -75,8 +82,9 @@ pub enum ExerciseCommand {
 }
 
 pub fn run(args: ExerciseArgs) -> Result<ExitCode> {
-    match args.command.unwrap_or(ExerciseCommand::List) {
-        ExerciseCommand::List => commands::list(),
+    match args.command.unwrap_or(ExerciseCommand::List { json: false }) {
+        ExerciseCommand::List { json } => commands::list(json),
+        ExerciseCommand::Prepare => commands::prepare(),
         ExerciseCommand::Show { name } => commands::show(name.as_deref()),
         ExerciseCommand::Check { name } => commands::check(name.as_deref()),
         ExerciseCommand::Watch { name } => commands::watch(name.as_deref()),

@@ -16,6 +16,11 @@
 //! its `serverless.yml` points at those binaries. Those made files are
 //! committed with the starting points, so a fresh clone builds, and
 //! `git diff` shows exactly what the learner wrote.
+//!
+//! Each crate exercise is made twice, in two [`Place`]s: `exercises/<name>/`
+//! is the learner's copy (theirs to break), `xtask/starters/<name>/` the
+//! copy CI's proofs link (never edited), so `cargo xtask ci` judges the
+//! starting points whatever the learner's copy holds.
 
 use std::path::Path;
 
@@ -34,8 +39,58 @@ pub struct MadeFile {
     pub learner: bool,
 }
 
-/// Every file of `exercise`'s starting point.
+/// Where a made starting point lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// `exercises/<name>/`: the learner's copy.
+    Exercises,
+    /// `xtask/starters/<name>/`: the copy of a crate exercise that CI's
+    /// proofs link as a dev-dependency (package `starter-<name>`), never
+    /// edited, so a learner's work cannot turn `cargo xtask ci` red.
+    Proofs,
+}
+
+impl Place {
+    /// The made crate's folder.
+    pub fn dir(self, exercise: &Exercise) -> std::path::PathBuf {
+        match self {
+            Place::Exercises => exercise.dir(),
+            Place::Proofs => paths::root()
+                .join("xtask")
+                .join("starters")
+                .join(&exercise.name),
+        }
+    }
+
+    /// From the made crate's folder back to the workspace root.
+    fn up(self) -> &'static str {
+        match self {
+            Place::Exercises => "../../",
+            Place::Proofs => "../../../",
+        }
+    }
+
+    fn package(self, exercise: &Exercise) -> Result<String> {
+        let package = exercise.package.clone().context("no package")?;
+        Ok(match self {
+            Place::Exercises => package,
+            Place::Proofs => format!("starter-{}", exercise.name),
+        })
+    }
+}
+
+/// Every file of `exercise`'s starting point, in the learner's copy.
 pub fn make(exercise: &Exercise) -> Result<Vec<MadeFile>> {
+    make_for(exercise, Place::Exercises)
+}
+
+/// Every file of `exercise`'s starting point, made for `place`. The
+/// proofs' copy of a crate exercise has no serverless.yml (the proofs boot
+/// their own); a files exercise has no proofs' copy.
+pub fn make_for(exercise: &Exercise, place: Place) -> Result<Vec<MadeFile>> {
+    if place == Place::Proofs && exercise.copy != Copy::Crate {
+        return Ok(Vec::new());
+    }
     let root = paths::root();
     let from = root.join(&exercise.from);
     let mut made = Vec::new();
@@ -56,7 +111,7 @@ pub fn make(exercise: &Exercise) -> Result<Vec<MadeFile>> {
             }
         };
         let text = if exercise.copy == Copy::Crate && file == "src/lib.rs" {
-            path_modules(&text, exercise, &from)?
+            path_modules(&text, exercise, &from, place)?
         } else {
             text
         };
@@ -67,9 +122,27 @@ pub fn make(exercise: &Exercise) -> Result<Vec<MadeFile>> {
         });
     }
     if exercise.copy == Copy::Crate {
-        made.extend(crate_files(exercise, &from)?);
+        made.extend(crate_files(exercise, &from, place)?);
+    }
+    if place == Place::Proofs {
+        made.retain(|m| m.path != "serverless.yml");
     }
     Ok(made)
+}
+
+/// The learner's files that are no longer their starting point (a
+/// learner's work, half-written or done), as paths from the root.
+pub fn learners_work(catalog: &super::catalog::Catalog) -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for exercise in &catalog.exercises {
+        for made in make(exercise)?.iter().filter(|m| m.learner) {
+            let path = exercise.dir().join(&made.path);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(made.text.as_str()) {
+                changed.push(format!("{}/{}", exercise.dir_display(), made.path));
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// A learner's file and the lesson's solution to it (`None`: a file no
@@ -98,7 +171,7 @@ pub fn solutions(exercise: &Exercise) -> Result<Vec<Solved>> {
                     .with_context(|| format!("cannot read {}", path.display()))?,
             );
             Some(if exercise.copy == Copy::Crate && file == "src/lib.rs" {
-                path_modules(&text, exercise, &from)?
+                path_modules(&text, exercise, &from, Place::Exercises)?
             } else {
                 text
             })
@@ -203,7 +276,7 @@ fn without_markers(text: &str) -> String {
 
 /// In a crate copy's `src/lib.rs`, each `mod x;` whose file is not the
 /// learner's gets a `#[path]` to the lesson's file: referenced, not copied.
-fn path_modules(text: &str, exercise: &Exercise, from: &Path) -> Result<String> {
+fn path_modules(text: &str, exercise: &Exercise, from: &Path, place: Place) -> Result<String> {
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
         let declared = line
@@ -218,7 +291,11 @@ fn path_modules(text: &str, exercise: &Exercise, from: &Path) -> Result<String> 
                 if !from.join(&own).exists() {
                     bail!("{}: module {module} is not in {own}", exercise.from);
                 }
-                out.push_str(&format!("#[path = \"../../../{}/{own}\"]\n", exercise.from));
+                out.push_str(&format!(
+                    "#[path = \"../{}{}/{own}\"]\n",
+                    place.up(),
+                    exercise.from
+                ));
             }
         }
         out.push_str(line);
@@ -237,8 +314,9 @@ pub fn exercise_binary(package: &str, lesson_binary: &str) -> String {
 
 /// The made files of a crate copy: Cargo.toml, the library root (when the
 /// learner's file is a module), serverless.yml.
-fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
-    let package = exercise.package.as_deref().context("no package")?;
+fn crate_files(exercise: &Exercise, from: &Path, place: Place) -> Result<Vec<MadeFile>> {
+    let package = &place.package(exercise)?;
+    let up = place.up();
     let manifest_path = from.join("Cargo.toml");
     let manifest = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("cannot read {}", manifest_path.display()))?;
@@ -258,10 +336,25 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
         bins.push((name.to_owned(), path.to_owned()));
     }
 
+    let made_by = match place {
+        Place::Exercises => format!(
+            "# Made by `cargo xtask exercise` from {from}: the lesson's crate, with\n\
+             # your {files} in place of the lesson's. Not for editing: `cargo xtask\n\
+             # exercise reset {name}` makes it again.\n",
+            from = exercise.from,
+            files = exercise.files.join(", "),
+            name = exercise.name,
+        ),
+        Place::Proofs => format!(
+            "# Made by `cargo xtask exercise reset --all` from {from}: exercise {name}'s\n\
+             # starting point, as CI's proofs link it (exercises/{name} is the\n\
+             # learner's copy). Not for editing.\n",
+            from = exercise.from,
+            name = exercise.name,
+        ),
+    };
     let mut cargo = format!(
-        "# Made by `cargo xtask exercise` from {from}: the lesson's crate, with\n\
-         # your {files} in place of the lesson's. Not for editing: `cargo xtask\n\
-         # exercise reset {name}` makes it again.\n\
+        "{made_by}\
          [package]\n\
          name = \"{package}\"\n\
          version = \"0.1.0\"\n\
@@ -276,28 +369,26 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
          path = \"src/lib.rs\"\n\
          test = false\n\
          doctest = false\n",
-        from = exercise.from,
-        files = exercise.files.join(", "),
         name = exercise.name,
         title = exercise.title_en.replace('"', "'"),
     );
     for (bin, path) in &bins {
         cargo.push_str(&format!(
-            "\n[[bin]]\nname = \"{}\"\npath = \"../../{}/{path}\"\ntest = false\n",
+            "\n[[bin]]\nname = \"{}\"\npath = \"{up}{}/{path}\"\ntest = false\n",
             exercise_binary(package, bin),
             exercise.from
         ));
     }
     if let Some(harness) = &exercise.harness {
         cargo.push_str(&format!(
-            "\n[[bin]]\n# The check: the step-3 experiment with your worker (cargo xtask exercise check).\nname = \"{package}-check\"\npath = \"../../{}\"\ntest = false\n",
+            "\n[[bin]]\n# The check: the step-3 experiment with your worker (cargo xtask exercise check).\nname = \"{package}-check\"\npath = \"{up}{}\"\ntest = false\n",
             harness_path(harness)?
         ));
     }
     cargo.push_str("\n[dependencies]\n");
     let dependencies = section(&manifest, "dependencies")
         .with_context(|| format!("{} has no [dependencies]", manifest_path.display()))?;
-    cargo.push_str(&repath_dependencies(&dependencies, &exercise.from));
+    cargo.push_str(&repath_dependencies(&dependencies, &exercise.from, up));
     for extra in &exercise.dependencies {
         if !dependencies
             .lines()
@@ -307,9 +398,16 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
         }
     }
     cargo.push_str(
+        "# The features `cargo xtask` builds every dependency with, so this crate\n\
+         # built alone (`cargo build -p ...`) compiles no dependency again.\n\
+         workspace-hack.workspace = true\n",
+    );
+    cargo.push_str(
         "\n[lints.rust]\n\
-         # A starting point has unused code (and a `todo!()`): expected.\n\
-         unused = \"allow\"\n",
+         # A starting point has unused code (and a `todo!()`): expected. Every\n\
+         # other warning reaches you, such as a future never `.await`ed.\n\
+         dead_code = \"allow\"\n\
+         unused_variables = \"allow\"\n",
     );
     let mut made = vec![MadeFile {
         path: "Cargo.toml".into(),
@@ -325,7 +423,7 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
             "// Made by `cargo xtask exercise` from {}/src/lib.rs: your files are\n\
              // this crate's; every other module is the lesson's, by path.\n{}",
             exercise.from,
-            path_modules(&without_markers(&lib), exercise, from)?
+            path_modules(&without_markers(&lib), exercise, from, place)?
         );
         made.push(MadeFile {
             path: "src/lib.rs".into(),
@@ -359,10 +457,10 @@ fn crate_files(exercise: &Exercise, from: &Path) -> Result<Vec<MadeFile>> {
 }
 
 /// A path dependency of the lesson (`path = "../step2-sqs"`, relative to
-/// the lesson's folder) as the exercise's folder reaches it. Both folders
-/// are two levels below the root, so `../../<from>/` leads back.
-fn repath_dependencies(dependencies: &str, from: &str) -> String {
-    dependencies.replace("path = \"", &format!("path = \"../../{from}/"))
+/// the lesson's folder) as the made crate's folder reaches it: `up` leads
+/// back to the root, then `<from>/`.
+fn repath_dependencies(dependencies: &str, from: &str, up: &str) -> String {
+    dependencies.replace("path = \"", &format!("path = \"{up}{from}/"))
 }
 
 /// The source of a check program, from the workspace root.
@@ -435,25 +533,50 @@ mod tests {
         );
     }
 
-    /// The starting points in `exercises/` are what the lessons' marked
-    /// regions make, so a changed lesson cannot leave a stale exercise.
+    /// The starting points are what the lessons' marked regions make, so a
+    /// changed lesson cannot leave a stale exercise: the proofs' copies in
+    /// `xtask/starters/` exactly; in `exercises/`, every made file, and each
+    /// learner's file either as made or, when a learner has worked on it,
+    /// as made in the last commit (their work is not the workshop's test).
     #[test]
     fn the_committed_starting_points_are_made_from_the_lessons() {
         let catalog = super::super::catalog::Catalog::load().unwrap();
+        let stale = |path: &Path| {
+            format!(
+                "{} is not the starting point the lessons make. After changing a lesson's \
+                 marked code: `cargo xtask exercise reset --all --yes`, then commit.",
+                path.display()
+            )
+        };
         for exercise in &catalog.exercises {
+            for made in make_for(exercise, Place::Proofs).unwrap() {
+                let path = Place::Proofs.dir(exercise).join(&made.path);
+                let current = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(current == made.text, "{}", stale(&path));
+            }
             for made in make(exercise).unwrap() {
                 let path = exercise.dir().join(&made.path);
                 let current = std::fs::read_to_string(&path).unwrap_or_default();
-                assert!(
-                    current == made.text,
-                    "{} is not the starting point the lessons make. After changing a lesson's \
-                     marked code: `cargo xtask exercise reset --all --yes`, then commit. If it \
-                     holds your own work on the exercise: CI checks the starting points, so run \
-                     it on a clean clone.",
-                    path.display()
-                );
+                let fine = current == made.text
+                    || (made.learner && committed(&path).as_deref() == Some(made.text.as_str()));
+                assert!(fine, "{}", stale(&path));
             }
         }
+    }
+
+    /// `path` as the last commit holds it.
+    fn committed(path: &Path) -> Option<String> {
+        let relative = path.strip_prefix(paths::root()).ok()?;
+        let output = std::process::Command::new("git")
+            .current_dir(paths::root())
+            .arg("show")
+            .arg(format!("HEAD:{}", relative.display()))
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     #[test]
@@ -469,7 +592,8 @@ mod tests {
         assert_eq!(
             repath_dependencies(
                 "step2-sqs = { path = \"../step2-sqs\" }\ntokio.workspace = true\n",
-                "lessons/step3-dlq-visibility"
+                "lessons/step3-dlq-visibility",
+                "../../"
             ),
             "step2-sqs = { path = \"../../lessons/step3-dlq-visibility/../step2-sqs\" }\ntokio.workspace = true\n"
         );

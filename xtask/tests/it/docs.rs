@@ -82,6 +82,18 @@ fn shim() -> tempfile::TempDir {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let catalog = xtask::exercise::catalog::Catalog::load().unwrap();
+    for exercise in &catalog.exercises {
+        for made in xtask::exercise::starter::make(exercise).unwrap() {
+            let path = dir
+                .path()
+                .join("exercises")
+                .join(&exercise.name)
+                .join(&made.path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, made.text).unwrap();
+        }
+    }
     dir
 }
 
@@ -98,8 +110,10 @@ fn shell(shim: &Path, command: &str) -> Command {
         .env("PATH", path)
         // `cargo test --workspace` has built the lessons' binaries.
         .env("XTASK_NO_BUILD", "1")
-        // `cargo xtask exercise`: the page's own progress, starting empty.
+        // `cargo xtask exercise`: the page's own progress, starting empty,
+        // and the starting points, whatever a learner's exercises/ holds.
         .env("XTASK_EXERCISES_PROGRESS", shim.join("progress.toml"))
+        .env("XTASK_EXERCISES_DIR", shim.join("exercises"))
         .stdin(Stdio::null());
     sh
 }

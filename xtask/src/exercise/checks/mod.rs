@@ -62,7 +62,11 @@ impl Verdict {
     /// shown from the workspace root, as the learner types them.
     pub fn render(&self) -> String {
         let root = format!("{}/", crate::paths::root().display());
-        let mut out = self.report.replace(&root, "");
+        let exercises = format!("{}/", super::catalog::exercises_root().display());
+        let mut out = self
+            .report
+            .replace(&exercises, "exercises/")
+            .replace(&root, "");
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
