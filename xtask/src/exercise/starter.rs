@@ -564,6 +564,32 @@ mod tests {
         }
     }
 
+    /// A learner's work is found file by file, and nothing else is.
+    #[test]
+    fn a_learners_work_is_what_differs_from_the_starting_points() {
+        let catalog = super::super::catalog::Catalog::load().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for exercise in &catalog.exercises {
+            for made in make(exercise).unwrap() {
+                let path = dir.path().join(&exercise.name).join(&made.path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, made.text).unwrap();
+            }
+        }
+        use super::super::catalog::TEST_EXERCISES_DIR;
+        TEST_EXERCISES_DIR.with(|d| *d.borrow_mut() = Some(dir.path().to_owned()));
+        let clean = learners_work(&catalog).unwrap();
+        std::fs::write(dir.path().join("2-3-loop/produce.sh"), "echo mine\n").unwrap();
+        std::fs::remove_file(dir.path().join("1-1-route/serverless.yml")).unwrap();
+        let worked = learners_work(&catalog).unwrap();
+        TEST_EXERCISES_DIR.with(|d| *d.borrow_mut() = None);
+        assert_eq!(clean, Vec::<String>::new());
+        assert_eq!(
+            worked,
+            ["exercises/1-1-route/serverless.yml", "exercises/2-3-loop/produce.sh"]
+        );
+    }
+
     /// `path` as the last commit holds it.
     fn committed(path: &Path) -> Option<String> {
         let relative = path.strip_prefix(paths::root()).ok()?;

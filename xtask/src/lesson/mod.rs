@@ -173,8 +173,9 @@ pub enum Step2Action {
 
 #[derive(Subcommand)]
 pub enum Step3Action {
-    /// The visibility-timeout experiment: four scenarios (virtual time by
-    /// default), a table and timeline per scenario, SVG pictures under
+    /// The visibility-timeout experiment: eight scenarios (virtual time by
+    /// default; --real plays them in real time, each event printed as it
+    /// happens), a table and timeline per scenario, SVG pictures under
     /// target/step3/; exits 0 only if every job ended as AWS's rules say.
     Run(step3::RunArgs),
     /// Boot localcloud (HTTP API, SQS, the event source mapping) and serve
