@@ -201,3 +201,178 @@ fn rust_excerpts_in_the_docs_are_the_lessons_code() {
     }
     assert!(excerpts >= 5, "only {excerpts} excerpts found");
 }
+
+/// Every Markdown file of the repository: the pages a learner reads
+/// ([`crate::paths::pages`]), ARCHITECTURE.md and any other `*.md` (not
+/// under `target/`, `node_modules/` or a dot folder), sorted.
+fn markdown_files() -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![crate::paths::root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".md") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// What is wrong with a page's Markdown, as (line, problem), read by a
+/// CommonMark parser (pulldown-cmark), not line by line: a fence glued to
+/// text (`X```console`) opens nothing, and the next bare fence then opens a
+/// block that swallows the prose up to the one after.
+/// - every fenced block is closed, and holds no line that looks like a fence
+///   (the sign of fences that pair other than the author meant);
+/// - no fence is glued to text;
+/// - every ```console block is one the docs test (xtask/tests/it/docs.rs)
+///   runs: on a page it reads (`sampled`), opened by a line that is exactly
+///   ```console, and starting with a `$ command` line.
+fn markdown_problems(text: &str, sampled: bool) -> Vec<(usize, String)> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let line_at = |offset: usize| {
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        &text[start..end]
+    };
+    let mut problems = Vec::new();
+    let mut in_code = std::collections::BTreeSet::new();
+    for (event, range) in Parser::new_ext(text, Options::all()).into_offset_iter() {
+        let Event::Start(Tag::CodeBlock(kind)) = event else {
+            continue;
+        };
+        let first = line_of(range.start);
+        let block: Vec<&str> = text[range.clone()].trim_end().lines().collect();
+        in_code.extend(first..first + block.len());
+        let CodeBlockKind::Fenced(info) = kind else {
+            problems.push((
+                first,
+                "an indented code block: fence it (```sh, ```console...)".to_owned(),
+            ));
+            continue;
+        };
+        let opening = block[0].trim_start();
+        let fence_char = opening.chars().next().unwrap_or('`');
+        let fence: String = opening.chars().take_while(|c| *c == fence_char).collect();
+        let closed = block.len() >= 2 && {
+            let last = block[block.len() - 1].trim();
+            last.starts_with(&fence) && last.chars().all(|c| c == fence_char)
+        };
+        if !closed {
+            problems.push((first, format!("the fence {opening:?} is never closed")));
+        }
+        let inner = &block[1..block.len() - usize::from(closed)];
+        for (i, line) in inner.iter().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with(&fence) || (fence.len() == 3 && t.starts_with("~~~")) {
+                problems.push((
+                    first + 1 + i,
+                    format!(
+                        "{t:?} inside the code block opened at line {first}: the fences do not pair as written"
+                    ),
+                ));
+            }
+        }
+        if info.split_whitespace().next() == Some("console") {
+            if !sampled {
+                problems.push((
+                    first,
+                    "a ```console block on a page the docs test does not read (paths::pages): use ```sh, or add the page"
+                        .to_owned(),
+                ));
+            }
+            if line_at(range.start) != "```console" {
+                problems.push((
+                    first,
+                    format!(
+                        "{:?}: the docs test runs a console block only when its first line is exactly ```console (not indented, nothing after it)",
+                        line_at(range.start)
+                    ),
+                ));
+            }
+            let commands = inner.iter().find(|l| !l.trim().is_empty());
+            if !commands.is_some_and(|l| l.starts_with("$ ")) {
+                problems.push((
+                    first,
+                    "a ```console block starts with `$ command` (what the docs test runs), then its output"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    for (i, line) in text.lines().enumerate() {
+        if in_code.contains(&(i + 1)) {
+            continue;
+        }
+        for fence in ["```", "~~~"] {
+            let Some(at) = line.rfind(fence) else {
+                continue;
+            };
+            let before = &line[..at];
+            let after = &line[at + fence.len()..];
+            let glued = !before.trim().is_empty()
+                && !before.ends_with(fence_char_of(fence))
+                && !after.is_empty()
+                && after.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if glued {
+                problems.push((
+                    i + 1,
+                    format!("{line:?}: a fence glued to text opens no code block: put it on a line of its own"),
+                ));
+            }
+        }
+    }
+    problems.sort();
+    problems
+}
+
+fn fence_char_of(fence: &str) -> char {
+    fence.chars().next().unwrap_or('`')
+}
+
+#[test]
+fn markdown_fences_pair_and_console_blocks_are_sampled() {
+    let root = crate::paths::root();
+    let sampled = crate::paths::pages().unwrap();
+    let files = markdown_files();
+    assert!(files.len() >= 10, "only {} Markdown files found", files.len());
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(&root).unwrap_or(file).display();
+        for (line, problem) in markdown_problems(&text, sampled.contains(file)) {
+            problems.push(format!("{name}:{line}: {problem}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} Markdown problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn markdown_problems_finds_a_glued_fence_and_what_it_does() {
+    let page = "Under the crash:\n\nIDEMPOTENT_```console\n$ cargo xtask a\nout\n```\n\nMore prose.\n\n```console\n$ cargo xtask b\nout\n```\n";
+    let lines: Vec<usize> = markdown_problems(page, true)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
+    // The glued fence (3); the bare fence at 6 opens a block, which holds
+    // the ```console at 10 and the prose before it, up to the fence at 13.
+    assert_eq!(lines, [3, 10]);
+    let good = "text\n\n```console\n$ cargo xtask a\nout\n```\n\n````markdown\n```sh\nx\n```\n````\n";
+    assert_eq!(markdown_problems(good, true), []);
+    assert_eq!(markdown_problems(good, false).len(), 1);
+    let indented = "- item\n\n  ```console\n  $ cargo xtask a\n  ```\n";
+    assert_eq!(markdown_problems(indented, true).len(), 2);
+}
