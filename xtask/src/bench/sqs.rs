@@ -86,7 +86,10 @@ async fn run_cycles(
     Ok(stats)
 }
 
-fn rss_mb() -> f64 {
+/// This process's resident memory in MB (`VmRSS` in /proc/self/status):
+/// Linux only, `None` elsewhere (and the report says so).
+#[cfg(target_os = "linux")]
+fn rss_mb() -> Option<f64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -94,7 +97,12 @@ fn rss_mb() -> f64 {
                 .find_map(|l| l.strip_prefix("VmRSS:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
-        .map_or(0.0, |kb| kb / 1024.0)
+        .map(|kb| kb / 1024.0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rss_mb() -> Option<f64> {
+    None
 }
 
 pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result<()> {
@@ -208,12 +216,15 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
         errors: 0,
         elapsed: Duration::ZERO,
     };
+    let rss = match (before, after) {
+        (Some(before), Some(after)) => {
+            format!("RSS {before:.0} MB -> {after:.0} MB (+{:.0} MB)", after - before)
+        }
+        _ => "RSS not measured (Linux only: /proc/self/status)".to_owned(),
+    };
     println!(
-        "\ndepth: {depth} queued 100-byte messages (filled in {:.1} s): RSS {:.0} MB -> {:.0} MB (+{:.0} MB); ReceiveMessage over TCP at that depth: p50 {:.3} ms, p99 {:.3} ms",
+        "\ndepth: {depth} queued 100-byte messages (filled in {:.1} s): {rss}; ReceiveMessage over TCP at that depth: p50 {:.3} ms, p99 {:.3} ms",
         fill.as_secs_f64(),
-        before,
-        after,
-        after - before,
         stats.percentile_ms(50.0),
         stats.percentile_ms(99.0),
     );

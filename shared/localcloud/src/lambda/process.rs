@@ -282,6 +282,7 @@ async fn wait_exit(exited: &mut watch::Receiver<Option<String>>) -> String {
 pub const MEMORY_READ_EVERY: Duration = Duration::from_millis(100);
 
 /// `VmHWM` of `/proc/<pid>/status`, in MB.
+#[cfg(target_os = "linux")]
 fn read_peak_memory_mb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: u64 = status
@@ -293,6 +294,13 @@ fn read_peak_memory_mb(pid: u32) -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb.div_ceil(1024))
+}
+
+/// Linux only: elsewhere there is no /proc, and REPORT leaves out
+/// `Max Memory Used` (as it does for in-process handlers).
+#[cfg(not(target_os = "linux"))]
+fn read_peak_memory_mb(_pid: u32) -> Option<u64> {
+    None
 }
 
 /// Reads one output stream of the process into its log stream, a line at a
