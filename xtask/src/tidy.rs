@@ -412,8 +412,11 @@ const TERMS: &[(&str, &str, &[Variant])] = &[
             Variant {
                 text: "표",
                 alone: true,
+                // Not `DynamoDB` alone: "the table of the `## DynamoDB`
+                // section" is a Markdown table.
                 context: &[
-                    "DynamoDB",
+                    "DynamoDB에",
+                    "DynamoDB의",
                     "멱등성",
                     "TTL",
                     "PutItem",
@@ -508,10 +511,11 @@ fn sentence_at(text: &str, at: usize, by_line: bool) -> &str {
     &text[start..end]
 }
 
-/// The byte offsets where `variant` is used in `paragraph`.
+/// The byte offsets where `variant` is used in `paragraph` (a line break
+/// counts as a space: `DynamoDB\n표` is `DynamoDB 표`).
 fn uses(paragraph: &str, variant: &Variant, by_line: bool) -> Vec<usize> {
-    paragraph
-        .match_indices(variant.text)
+    let flat = paragraph.replace('\n', " ");
+    flat.match_indices(variant.text)
         .map(|(at, _)| at)
         .filter(|&at| {
             let before = paragraph[..at].chars().next_back();
