@@ -19,7 +19,9 @@
 
 // The library is built before main.rs: the same line, first (see main.rs).
 #[cfg(windows)]
-compile_error!("the workshop does not build on native Windows: open it in WSL2 (Ubuntu), with rustup installed inside WSL and the repository cloned in the WSL file system (see README.md, Which machines)");
+compile_error!(
+    "the workshop does not build on native Windows: open it in WSL2 (Ubuntu), with rustup installed inside WSL and the repository cloned in the WSL file system (see README.md, Which machines)"
+);
 
 pub mod aws_sdks;
 pub mod bench;

@@ -321,7 +321,9 @@ fn markdown_problems(text: &str, sampled: bool) -> Vec<(usize, String)> {
             let glued = !before.trim().is_empty()
                 && !before.ends_with(fence_char_of(fence))
                 && !after.is_empty()
-                && after.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                && after
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if glued {
                 problems.push((
                     i + 1,
@@ -343,7 +345,11 @@ fn markdown_fences_pair_and_console_blocks_are_sampled() {
     let root = crate::paths::root();
     let sampled = crate::paths::pages().unwrap();
     let files = markdown_files();
-    assert!(files.len() >= 10, "only {} Markdown files found", files.len());
+    assert!(
+        files.len() >= 10,
+        "only {} Markdown files found",
+        files.len()
+    );
     let mut problems = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -370,7 +376,8 @@ fn markdown_problems_finds_a_glued_fence_and_what_it_does() {
     // The glued fence (3); the bare fence at 6 opens a block, which holds
     // the ```console at 10 and the prose before it, up to the fence at 13.
     assert_eq!(lines, [3, 10]);
-    let good = "text\n\n```console\n$ cargo xtask a\nout\n```\n\n````markdown\n```sh\nx\n```\n````\n";
+    let good =
+        "text\n\n```console\n$ cargo xtask a\nout\n```\n\n````markdown\n```sh\nx\n```\n````\n";
     assert_eq!(markdown_problems(good, true), []);
     assert_eq!(markdown_problems(good, false).len(), 1);
     let indented = "- item\n\n  ```console\n  $ cargo xtask a\n  ```\n";
@@ -522,8 +529,9 @@ fn uses(paragraph: &str, variant: &Variant, by_line: bool) -> Vec<usize> {
             let after = paragraph[at + variant.text.len()..].chars().next();
             !variant.alone
                 || (!before.is_some_and(is_hangul)
-                    && !after
-                        .is_some_and(|c| is_hangul(c) && !"을를이가은는의에와과도만로으".contains(c)))
+                    && !after.is_some_and(|c| {
+                        is_hangul(c) && !"을를이가은는의에와과도만로으".contains(c)
+                    }))
         })
         .filter(|&at| {
             let sentence = sentence_at(paragraph, at, by_line);
@@ -559,6 +567,7 @@ fn forbidden_words(text: &str, by_line: bool) -> Vec<(usize, &'static str, &'sta
         start = end + 1;
     }
     found.sort();
+    found.dedup();
     found
 }
 
@@ -574,7 +583,8 @@ fn korean_files() -> Vec<std::path::PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/tidy.rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/tidy.rs")
+            {
                 files.push(path);
             }
         }
@@ -665,10 +675,18 @@ fn native_windows_stops_at_one_line() {
             Some("#[cfg(windows)]"),
             "{file}: the first item must be the native-Windows compile_error!"
         );
-        let error = code.next().unwrap_or_default();
+        // rustfmt puts a long message on a line of its own.
+        let error: String = code
+            .scan(false, |done, line| {
+                (!*done).then(|| {
+                    *done = line.ends_with(");");
+                    line
+                })
+            })
+            .collect();
         assert!(
-            error.starts_with("compile_error!(\"") && error.contains("WSL2") && error.ends_with("\");"),
-            "{file}: `#[cfg(windows)]` must be followed by a one-line compile_error! that says to use WSL2, not {error:?}"
+            error.starts_with("compile_error!(") && error.contains("WSL2") && error.ends_with(");"),
+            "{file}: `#[cfg(windows)]` must be followed by a compile_error! that says to use WSL2, not {error:?}"
         );
     }
 }

@@ -21,7 +21,9 @@
 // Built before xtask: on native Windows, this is the line the build stops
 // at (reading pipes with FIONREAD and executable bits need a Unix).
 #[cfg(windows)]
-compile_error!("the workshop does not build on native Windows: open it in WSL2 (Ubuntu), with rustup installed inside WSL and the repository cloned in the WSL file system (see README.md, Which machines)");
+compile_error!(
+    "the workshop does not build on native Windows: open it in WSL2 (Ubuntu), with rustup installed inside WSL and the repository cloned in the WSL file system (see README.md, Which machines)"
+);
 
 pub mod client;
 pub mod clock;

@@ -218,7 +218,10 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
     };
     let rss = match (before, after) {
         (Some(before), Some(after)) => {
-            format!("RSS {before:.0} MB -> {after:.0} MB (+{:.0} MB)", after - before)
+            format!(
+                "RSS {before:.0} MB -> {after:.0} MB (+{:.0} MB)",
+                after - before
+            )
         }
         _ => "RSS not measured (Linux only: /proc/self/status)".to_owned(),
     };
