@@ -158,6 +158,11 @@ pub type MakeConfig<'a> = dyn Fn(&ResolveContext) -> Result<ServerlessConfig> + 
 pub type MakeStack<'a> =
     dyn Fn(ServerlessConfig, LambdaSettings, Sqs, &str) -> Result<Stack> + Sync + 'a;
 
+/// Told, while a scenario plays, of the record so far and of the clock's
+/// now (epoch millis): `lesson step3 run --real` prints each event the
+/// moment it happens. Called about every 100 ms of the scenario's clock.
+pub type Watch<'a> = dyn Fn(&Record, i64) + Sync + 'a;
+
 /// Runs one scenario to its end.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -169,6 +174,33 @@ pub async fn run(
     stale_delete: localcloud::sqs::StaleDelete,
     make_config: &MakeConfig<'_>,
     make_stack: &MakeStack<'_>,
+) -> Result<Record> {
+    run_watched(
+        scenario,
+        mode,
+        jobs,
+        work_seconds,
+        lowered_visibility,
+        stale_delete,
+        make_config,
+        make_stack,
+        None,
+    )
+    .await
+}
+
+/// [`run`], with a [`Watch`] told of the record as it grows.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_watched(
+    scenario: Scenario,
+    mode: Mode,
+    jobs: u32,
+    work_seconds: u32,
+    lowered_visibility: u32,
+    stale_delete: localcloud::sqs::StaleDelete,
+    make_config: &MakeConfig<'_>,
+    make_stack: &MakeStack<'_>,
+    watch: Option<&Watch<'_>>,
 ) -> Result<Record> {
     let shutdown = CancellationToken::new();
     let clock = match mode {
@@ -266,6 +298,21 @@ pub async fn run(
             if let Some((id, count, text)) = parse_skip(&line.text) {
                 skips.push((line.at_epoch_millis, id, count, text));
             }
+        }
+        if let Some(watch) = watch {
+            let so_far = Record {
+                scenario,
+                mode,
+                setting,
+                t0,
+                jobs: sent.clone(),
+                queue: queue.name.clone(),
+                worker: worker.name.clone(),
+                events: events.clone(),
+                commits: commits.clone(),
+                skips: skips.clone(),
+            };
+            watch(&so_far, clock.epoch_millis());
         }
         if finished(&events, &sent, &queue.name) {
             break;

@@ -9,8 +9,8 @@ use localcloud::config::{ResolveContext, ServerlessConfig};
 use localcloud::sqs::StaleDelete;
 
 pub use step3_experiment::{
-    EPOCH_MILLIS, Invocation, MakeConfig, Mode, Record, in_process_stack, parse_commit, sdk_client,
-    setting_of,
+    EPOCH_MILLIS, Invocation, MakeConfig, Mode, Record, Watch, in_process_stack, parse_commit,
+    sdk_client, setting_of,
 };
 
 use super::scenario::Scenario;
@@ -43,8 +43,34 @@ pub async fn run(
     lowered_visibility: u32,
     stale_delete: StaleDelete,
 ) -> Result<Record> {
+    run_with_watch(
+        lesson,
+        scenario,
+        mode,
+        jobs,
+        work_seconds,
+        lowered_visibility,
+        stale_delete,
+        None,
+    )
+    .await
+}
+
+/// [`run`], with `watch` told of the record as it grows (the live lines of
+/// `--real`).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_with_watch(
+    lesson: &Lesson,
+    scenario: Scenario,
+    mode: Mode,
+    jobs: u32,
+    work_seconds: u32,
+    lowered_visibility: u32,
+    stale_delete: StaleDelete,
+    watch: Option<&Watch<'_>>,
+) -> Result<Record> {
     let make_config = |context: &ResolveContext| config_of(lesson, scenario, work_seconds, context);
-    run_with(
+    run_with_config(
         lesson,
         scenario,
         mode,
@@ -53,6 +79,7 @@ pub async fn run(
         lowered_visibility,
         stale_delete,
         &make_config,
+        watch,
     )
     .await
 }
@@ -70,6 +97,32 @@ pub async fn run_with(
     stale_delete: StaleDelete,
     make_config: &MakeConfig<'_>,
 ) -> Result<Record> {
+    run_with_config(
+        lesson,
+        scenario,
+        mode,
+        jobs,
+        work_seconds,
+        lowered_visibility,
+        stale_delete,
+        make_config,
+        None,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_with_config(
+    lesson: &Lesson,
+    scenario: Scenario,
+    mode: Mode,
+    jobs: u32,
+    work_seconds: u32,
+    lowered_visibility: u32,
+    stale_delete: StaleDelete,
+    make_config: &MakeConfig<'_>,
+    watch: Option<&Watch<'_>>,
+) -> Result<Record> {
     let make_stack = |config, lambda, sqs, worker_key: &str| match mode {
         Mode::Virtual => in_process_stack(
             config,
@@ -80,7 +133,7 @@ pub async fn run_with(
         ),
         Mode::Real => lesson.stack_with_config(config, lambda, Profile::Debug, Some(sqs)),
     };
-    step3_experiment::run(
+    step3_experiment::run_watched(
         scenario,
         mode,
         jobs,
@@ -89,6 +142,7 @@ pub async fn run_with(
         stale_delete,
         make_config,
         &make_stack,
+        watch,
     )
     .await
 }

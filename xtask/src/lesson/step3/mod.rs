@@ -1,7 +1,7 @@
 //! Step 3's `run`: the retrospective's visibility-timeout experiment,
 //! reproduced to the second and checked against AWS's rules.
 //!
-//! Four scenarios ([`scenario`]) run the lesson's slow worker against the
+//! Eight scenarios ([`scenario`]) run the lesson's slow worker against the
 //! queue its serverless.yml makes, each [`experiment`] recorded from
 //! localcloud's event stream, then [`report`]ed as a table per job, a
 //! timeline, a verdict, JSON, and an SVG picture ([`timeline_svg`]). The
@@ -9,6 +9,7 @@
 //! lesson's self-check.
 
 pub mod experiment;
+pub mod live;
 pub mod on_aws;
 pub mod report;
 pub use step3_experiment::scenario;
@@ -134,8 +135,19 @@ pub fn run(lesson: &Lesson, args: &RunArgs) -> Result<ExitCode> {
                 scenario.name(),
                 if args.real { "real" } else { "virtual" }
             );
+            if let Some(note) = pointless(scenario, args) {
+                eprintln!("{note}");
+            }
         }
-        let record = runtime(mode)?.block_on(experiment::run(
+        // In real time the race is printed as it happens (never with
+        // --json, whose stdout is one document).
+        let live = (mode == Mode::Real && !args.json).then(live::Live::to_terminal);
+        let watch = |record: &experiment::Record, now: i64| {
+            if let Some(live) = &live {
+                live.watch(record, now);
+            }
+        };
+        let record = runtime(mode)?.block_on(experiment::run_with_watch(
             lesson,
             scenario,
             mode,
@@ -143,7 +155,11 @@ pub fn run(lesson: &Lesson, args: &RunArgs) -> Result<ExitCode> {
             args.work_seconds,
             args.visibility,
             args.stale_delete,
+            live.as_ref().map(|_| &watch as &experiment::Watch<'_>),
         ))?;
+        if let Some(live) = &live {
+            live.finish();
+        }
         let mut report = report::build(&record);
         report.svg = Some(write_picture(&report, mode)?);
         reports.push(report);
@@ -169,6 +185,28 @@ pub fn run(lesson: &Lesson, args: &RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// One line when the numbers given on the command line take the
+/// scenario's point away (no race left to see), or `None`.
+fn pointless(scenario: Scenario, args: &RunArgs) -> Option<String> {
+    let lowered = matches!(
+        scenario,
+        Scenario::ShortVisibility
+            | Scenario::Heartbeat
+            | Scenario::Idempotent
+            | Scenario::FifoShortVisibility
+    );
+    if lowered && args.visibility >= args.work_seconds {
+        return Some(format!(
+            "note: --visibility {} is not shorter than --work-seconds {}: no message shows again while its work runs, so {} has no race to show (try --visibility below {}) / 가시성 타임아웃이 작업 시간보다 짧지 않아서 경쟁이 일어나지 않습니다",
+            args.visibility,
+            args.work_seconds,
+            scenario.name(),
+            args.work_seconds
+        ));
+    }
+    None
 }
 
 /// Virtual time: one thread, tokio's clock paused (it jumps to the next

@@ -393,7 +393,7 @@ pub fn build(record: &Record) -> ScenarioReport {
 }
 
 /// The order of events at the same instant: what causes comes first.
-fn kind_order(kind: &str) -> u8 {
+pub(crate) fn kind_order(kind: &str) -> u8 {
     match kind {
         "commit" => 0,
         "timeout" | "crash" => 1,
@@ -536,7 +536,7 @@ fn jobs_text(mut jobs: Vec<u32>) -> String {
     parts.join(", ")
 }
 
-fn describe(kind: &str, detail: Option<&str>) -> String {
+pub(crate) fn describe(kind: &str, detail: Option<&str>) -> String {
     match (kind, detail) {
         ("receive", Some(n)) => format!("receive #{n}"),
         ("commit", Some(n)) => format!("commit (of receive #{n})"),
