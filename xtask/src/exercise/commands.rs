@@ -653,3 +653,42 @@ fn wait_for_change_or_key(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_says_where_the_backup_went() {
+        let backups = [(
+            "exercises/3-1-slow-worker/src/slow.rs".to_owned(),
+            "exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000".to_owned(),
+        )];
+        let both = render_backups(&backups, Lang::Both);
+        assert_eq!(
+            both,
+            "  exercises/3-1-slow-worker/src/slow.rs의 이전 내용은 exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000에 백업했습니다.\n  \
+             What exercises/3-1-slow-worker/src/slow.rs held is backed up in exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000.\n"
+        );
+        assert!(!render_backups(&backups, Lang::Ko).contains("backed up"));
+        assert!(!render_backups(&backups, Lang::En).contains("백업"));
+    }
+
+    #[test]
+    fn watch_wraps_korean_lines_only() {
+        let long_ko = format!(
+            "  {}",
+            "가시성 타임아웃이 작업보다 먼저 끝납니다. ".repeat(4)
+        );
+        let table = format!("| 1 | 3 | 3 | dlq | {} |", "x ".repeat(60));
+        let wrapped = wrap_korean(&format!("{long_ko}\n{table}"), 60);
+        assert!(wrapped.lines().count() > 2);
+        assert!(
+            wrapped.ends_with(&table),
+            "a line without Korean stays whole"
+        );
+        for line in wrapped.lines().filter(|l| !l.starts_with('|')) {
+            assert!(crate::exercise::lang::columns(line) <= 60, "{line:?}");
+        }
+    }
+}

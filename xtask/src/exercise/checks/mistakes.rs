@@ -67,8 +67,10 @@ fn step1_starter() -> Box<MakeCode> {
     })
 }
 
-/// Step 2's producer and the 2-2 starting point's worker, in process.
-fn step2_starter() -> Box<MakeCode> {
+type Work = fn(&SqsEvent) -> (SqsBatchResponse, Vec<String>);
+
+/// Step 2's producer and `work` as the worker, in process.
+fn step2_code(work: Work) -> Box<MakeCode> {
     Box::new(move |config: &ServerlessConfig, sqs: Option<&Sqs>| {
         let sqs = sqs.expect("step 2 runs with SQS");
         let client = crate::lesson::step3::experiment::sdk_client(sqs, &config.provider.region);
@@ -86,9 +88,9 @@ fn step2_starter() -> Box<MakeCode> {
                 "jobsWorker".to_owned(),
                 CodeSource::Handler(adapters::event(
                     move |event: SqsEvent, context: InvokeContext| async move {
-                        let (response, outcomes) = starter_2_2_plus_one::worker::work(&event);
-                        for o in outcomes {
-                            context.log(o.log_line());
+                        let (response, lines) = work(&event);
+                        for line in lines {
+                            context.log(line);
                         }
                         Ok::<_, Infallible>(response)
                     },
@@ -105,7 +107,26 @@ async fn starting_point(name: &str, lang: Lang) -> Verdict {
     write(dir.path(), &starter::make(&e).unwrap());
     let attempt = match name {
         "1-2-validate" => Attempt::in_process(&e, dir.path().to_owned(), step1_starter()).unwrap(),
-        "2-2-plus-one" => Attempt::in_process(&e, dir.path().to_owned(), step2_starter()).unwrap(),
+        "2-2-plus-one" => Attempt::in_process(
+            &e,
+            dir.path().to_owned(),
+            step2_code(|event| {
+                let (response, outcomes) = starter_2_2_plus_one::worker::work(event);
+                (response, outcomes.iter().map(|o| o.log_line()).collect())
+            }),
+        )
+        .unwrap(),
+        // The learner's script against the lesson's functions, in process
+        // (the tests do not build the lesson's binaries).
+        "2-3-loop" => Attempt::in_process(
+            &e,
+            dir.path().to_owned(),
+            step2_code(|event| {
+                let (response, outcomes) = step2_sqs::worker::work(event);
+                (response, outcomes.iter().map(|o| o.log_line()).collect())
+            }),
+        )
+        .unwrap(),
         "3-1-slow-worker" => step3_worker(
             &e,
             dir.path(),

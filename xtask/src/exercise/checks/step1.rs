@@ -209,7 +209,7 @@ pub async fn validate(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         _ if timed_out => Advice::new(
             format!(
                 "\"{}\"에서 함수가 타임아웃까지 끝나지 않았습니다. 끝나지 않는 반복문이나 기다림이 있는지 보세요. Lambda는 타임아웃에서 함수를 멈추고 500을 돌려줍니다.",
-                case_label(first.what, Lang::Ko)
+                case_label(first.what, lang)
             ),
             format!(
                 "The function ran until its timeout on \"{}\": look for a loop or a wait that never ends. Lambda stops a function at its timeout, and the HTTP API answers 500.",
@@ -219,7 +219,7 @@ pub async fn validate(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         _ if first.status >= 500 => Advice::new(
             format!(
                 "\"{}\"에서 함수가 에러로 끝났습니다({}). 위의 함수 로그에서 패닉 메시지를 보세요. todo!()가 남아 있으면 호출될 때 패닉합니다.",
-                case_label(first.what, Lang::Ko),
+                case_label(first.what, lang),
                 first.status
             ),
             format!(
@@ -230,7 +230,7 @@ pub async fn validate(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         Some(c) if c.status == 200 => Advice::new(
             format!(
                 "\"{}\" ({})에는 200과 {}이(가) 와야 합니다.",
-                case_label(c.what, Lang::Ko),
+                case_label(c.what, lang),
                 c.body,
                 c.answer.unwrap_or_default()
             ),
@@ -244,7 +244,7 @@ pub async fn validate(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         Some(c) => Advice::new(
             format!(
                 "\"{}\" ({})에는 400과 비어 있지 않은 {{\"message\": \"...\"}}가 와야 합니다. 문구는 자유입니다.",
-                case_label(c.what, Lang::Ko),
+                case_label(c.what, lang),
                 if c.body.is_empty() {
                     "빈 본문"
                 } else {

@@ -575,9 +575,9 @@ fn describe_ko(kind: &str, detail: Option<&str>) -> String {
         ("commit", Some(n)) => format!("커밋 (수신 #{n}의)"),
         ("delete", _) => "삭제됨".to_owned(),
         ("stale_delete", Some(why)) => format!(
-            "삭제가 아무것도 지우지 않음 ({})",
+            "삭제 효과 없음 ({})",
             match why {
-                "stale receipt handle" => "지난 수신의 receipt handle",
+                "stale receipt handle" => "예전 수신의 핸들",
                 "message already gone" => "메시지가 이미 없음",
                 other => other,
             }
