@@ -36,6 +36,15 @@ fn files_of(exercise: &Exercise) -> String {
         .join(", ")
 }
 
+/// An exercise's title where one fits (a list row): Korean, unless the
+/// learner asked for English.
+fn short_title(e: &Exercise, lang: Lang) -> &str {
+    match lang {
+        Lang::En => &e.title_en,
+        Lang::Ko | Lang::Both => &e.title_ko,
+    }
+}
+
 /// `cargo xtask exercise list`.
 pub fn list() -> Result<ExitCode> {
     let catalog = Catalog::load()?;
@@ -63,7 +72,7 @@ pub fn render_list(catalog: &Catalog, progress: &Progress, lang: Lang) -> String
             e.name,
             files_of(e),
             e.minutes,
-            lang.term(&e.title_ko, &e.title_en)
+            short_title(e, lang)
         ));
     }
     let done = catalog
@@ -248,7 +257,7 @@ fn after_pass(catalog: &Catalog, progress: &Progress, exercise: &Exercise, lang:
             "  {}: {} · {}\n    cargo xtask exercise show\n",
             lang.say("다음 연습", "next"),
             next.name,
-            lang.term(&next.title_ko, &next.title_en)
+            short_title(next, lang)
         )),
         None => out.push_str(&format!(
             "  {}\n",
