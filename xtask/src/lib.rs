@@ -57,7 +57,7 @@ struct Cli {
 enum Command {
     /// Run, serve or call one lesson: locally on localcloud, or deployed to AWS.
     Lesson(lesson::LessonArgs),
-    /// The exercises: you write the code, the runner checks it (list, show, check, watch, hint, reset, solution).
+    /// 연습: 코드는 여러분이 쓰고 러너가 검사합니다 / The exercises: you write the code, the runner checks it (list, show, check, watch, hint, reset, solution).
     Exercise(exercise::ExerciseArgs),
     /// Serve any serverless.yml with localcloud.
     Localcloud(localcloud_cmd::LocalcloudArgs),

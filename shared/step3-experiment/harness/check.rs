@@ -52,19 +52,25 @@ fn run() -> anyhow::Result<String> {
             &worker_of!(step3_dlq_visibility),
         )
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()?;
-    let record = runtime.block_on(step3_experiment::run(
-        scenario,
-        Mode::Virtual,
-        jobs,
-        work,
-        visibility,
-        step3_experiment::localcloud::sqs::StaleDelete::Keep,
-        &make_config,
-        &make_stack,
-    ))?;
+    // Virtual time takes milliseconds: 2 s of real time without the
+    // runtime going idle means the worker blocks its thread.
+    let (runtime, watchdog) =
+        step3_experiment::watchdog::watched_runtime(std::time::Duration::from_secs(2), || {
+            eprintln!("{}", step3_experiment::watchdog::BLOCKED);
+            std::process::exit(3);
+        })?;
+    let record = watchdog.block_on(
+        &runtime,
+        step3_experiment::run(
+            scenario,
+            Mode::Virtual,
+            jobs,
+            work,
+            visibility,
+            step3_experiment::localcloud::sqs::StaleDelete::Keep,
+            &make_config,
+            &make_stack,
+        ),
+    )?;
     Ok(serde_json::to_string(&record)?)
 }

@@ -17,6 +17,7 @@
 //! ([`scenario`]) either way. A [`Record`] goes between processes as JSON.
 
 pub mod scenario;
+pub mod watchdog;
 
 /// For the exercises' check programs, which name only this crate.
 pub use localcloud;

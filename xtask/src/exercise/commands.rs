@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use super::attempt::{self, Attempt};
 use super::catalog::{Catalog, Copy, Exercise, Track};
 use super::checks::{self, Advice, Verdict};
+use super::lang::{Lang, wrap};
 use super::progress::{Progress, State};
 use super::{rustc, starter};
 use crate::lesson::Profile;
@@ -18,9 +19,11 @@ use crate::paths;
 fn pick<'c>(catalog: &'c Catalog, progress: &Progress, name: Option<&str>) -> Result<&'c Exercise> {
     match name {
         Some(name) => catalog.get(name),
-        None => progress.current(catalog).context(
-            "모든 연습을 마쳤습니다. 다시 하려면 `cargo xtask exercise check <이름>`.\nEvery exercise is done: `cargo xtask exercise check <name>` runs one again.",
-        ),
+        None => progress.current(catalog).context(Lang::current().lines(
+            "모든 연습을 마쳤습니다. 다시 하려면 `cargo xtask exercise check <이름>`.",
+            "Every exercise is done: `cargo xtask exercise check <name>` runs one again.",
+            "",
+        )),
     }
 }
 
@@ -33,6 +36,15 @@ fn files_of(exercise: &Exercise) -> String {
         .join(", ")
 }
 
+/// An exercise's title where one fits (a list row): Korean, unless the
+/// learner asked for English.
+fn short_title(e: &Exercise, lang: Lang) -> &str {
+    match lang {
+        Lang::En => &e.title_en,
+        Lang::Ko | Lang::Both => &e.title_ko,
+    }
+}
+
 /// `cargo xtask exercise list [--json]`.
 pub fn list(json: bool) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
@@ -40,7 +52,7 @@ pub fn list(json: bool) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&list_json(&catalog, &progress))?);
     } else {
-        print!("{}", render_list(&catalog, &progress));
+        print!("{}", render_list(&catalog, &progress, Lang::current()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -79,8 +91,8 @@ pub fn list_json(catalog: &Catalog, progress: &Progress) -> serde_json::Value {
     })
 }
 
-pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
-    let mut out = String::from("연습 / Exercises\n");
+pub fn render_list(catalog: &Catalog, progress: &Progress, lang: Lang) -> String {
+    let mut out = format!("{}\n", lang.say("연습", "Exercises"));
     let width = catalog
         .exercises
         .iter()
@@ -95,7 +107,8 @@ pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
             .collect();
         let (ko, en) = track.title();
         out.push_str(&format!(
-            "\n{ko} / {en}: {} min\n",
+            "\n{}: {} min\n",
+            lang.say(ko, en),
             on.iter().map(|e| e.minutes).sum::<u32>()
         ));
         for e in on {
@@ -110,7 +123,7 @@ pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
                 e.name,
                 files_of(e),
                 e.minutes,
-                e.title_ko
+                short_title(e, lang)
             ));
         }
     }
@@ -120,15 +133,23 @@ pub fn render_list(catalog: &Catalog, progress: &Progress) -> String {
         .filter(|e| progress.is_done(e))
         .count();
     out.push_str(&format!(
-        "\n  ✓ 완료 / done   ✎ 통과 뒤 바뀜 / changed since it passed   ▶ 지금 / current   · 아직 / not started\n\n{done} / {} 완료 / done",
-        catalog.exercises.len()
+        "\n  ✓ {}   ✎ {}   ▶ {}   · {}\n\n{done} / {} {}",
+        lang.say("완료", "done"),
+        lang.say("통과 뒤 바뀜", "changed since it passed"),
+        lang.say("지금", "current"),
+        lang.say("아직", "not started"),
+        catalog.exercises.len(),
+        lang.say("완료", "done"),
     ));
     match progress.current(catalog) {
         Some(current) => out.push_str(&format!(
-            ". 다음 / next: {}\n  cargo xtask exercise show     # 과제 설명 / the instructions\n  cargo xtask exercise check    # 검사 / check your work\n",
-            current.name
+            ". {}: {}\n  cargo xtask exercise show     # {}\n  cargo xtask exercise check    # {}\n",
+            lang.say("다음", "next"),
+            current.name,
+            lang.say("과제 설명", "the instructions"),
+            lang.say("검사", "check your work"),
         )),
-        None => out.push_str(". 모두 마쳤습니다 / all done.\n"),
+        None => out.push_str(&format!(". {}\n", lang.say("모두 마쳤습니다", "all done."))),
     }
     out
 }
@@ -171,19 +192,26 @@ pub fn show(name: Option<&str>) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let progress = Progress::load()?;
     let exercise = pick(&catalog, &progress, name)?;
-    print!("{}", render_show(exercise));
+    print!("{}", render_show(exercise, Lang::current()));
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render_show(e: &Exercise) -> String {
+pub fn render_show(e: &Exercise, lang: Lang) -> String {
+    let (title, text) = match lang {
+        Lang::Ko => (e.title_ko.clone(), format!("{}\n", e.ko.trim_end())),
+        Lang::En => (e.title_en.clone(), format!("{}\n", e.en.trim_end())),
+        Lang::Both => (
+            format!("{}\n   {}", e.title_ko, e.title_en),
+            format!("{}\n{}\n", e.ko.trim_end(), e.en.trim_end()),
+        ),
+    };
     format!(
-        "── {name} · {title_ko}\n   {title_en}\n\n{ko}\n{en}\n파일 / files: {files}\n\n  cargo xtask exercise check {name}   # 검사 / check\n  cargo xtask exercise hint {name}    # 힌트 / a hint\n",
+        "── {name} · {title}\n\n{text}{files_word}: {files}\n\n  cargo xtask exercise check {name}   # {check}\n  cargo xtask exercise hint {name}    # {hint}\n",
         name = e.name,
-        title_ko = e.title_ko,
-        title_en = e.title_en,
-        ko = e.ko.trim_end(),
-        en = e.en.trim_end(),
+        files_word = lang.say("파일", "files"),
         files = files_of(e),
+        check = lang.say("검사", "check"),
+        hint = lang.say("힌트", "a hint"),
     )
 }
 
@@ -199,11 +227,14 @@ pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
 
 /// [`check_one`], with how it ended ([`PASSED`], [`FAILED`], [`COMPILE_ERROR`]).
 pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
-    let lang = rustc::Lang::from_env();
+    let lang = Lang::current();
     for (file, path) in exercise.files.iter().zip(exercise.learner_files()) {
         if !path.exists() {
             return Ok((Verdict::fail(
-                format!("✗ {}/{file} is missing\n", exercise.dir_display()),
+                Lang::current().term_owned(
+                    format!("✗ {}/{file} 파일이 없습니다\n", exercise.dir_display()),
+                    format!("✗ {}/{file} is missing\n", exercise.dir_display()),
+                ),
                 Advice::new(
                     format!(
                         "파일이 없습니다. `cargo xtask exercise reset {}`로 처음 파일을 다시 만드세요.",
@@ -225,11 +256,10 @@ pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
             let command = attempt::build_command(package);
             eprintln!(
                 "{}",
-                lang.pick(
-                    &format!("내 코드를 빌드합니다 ({command})...\n"),
-                    &format!("Building your code ({command})...\n")
+                lang.say(
+                    &format!("내 코드를 빌드합니다 ({command})..."),
+                    &format!("Building your code ({command})...")
                 )
-                .trim_end()
             );
             match attempt::build(package)? {
                 attempt::Build::Compiled(found) => warnings = found,
@@ -239,8 +269,10 @@ pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
                         Verdict::fail(
                             format!(
                                 "{}\n{}",
-                                lang.pick("✗ 코드가 컴파일되지 않습니다.\n", "✗ The code does not compile.\n")
-                                    .trim_end(),
+                                lang.term(
+                                    "✗ 코드가 컴파일되지 않습니다.",
+                                    "✗ The code does not compile."
+                                ),
                                 rustc::explain_errors(&errors, lang)
                             ),
                             Advice::new(
@@ -304,51 +336,87 @@ pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
 
 /// `cargo xtask exercise check [NAME]`.
 pub fn check(name: Option<&str>) -> Result<ExitCode> {
+    check_wrapped(name, None)
+}
+
+/// [`check`], its Korean lines wrapped at `width` columns (watch).
+fn check_wrapped(name: Option<&str>, width: Option<usize>) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let mut progress = Progress::load()?;
     let exercise = pick(&catalog, &progress, name)?;
-    let (verdict, label) = check_and_label(exercise)?;
+    let lang = Lang::current();
+    let (mut verdict, label) = check_and_label(exercise)?;
+    verdict.lang = lang;
     // Every check is recorded, so an instructor sees a stuck learner too.
     progress.record(exercise, label);
     progress.save()?;
-    println!(
-        "── {} · {} / {}\n",
-        exercise.name, exercise.title_ko, exercise.title_en
+    let mut out = format!(
+        "── {} · {}\n\n",
+        exercise.name,
+        lang.say(&exercise.title_ko, &exercise.title_en)
     );
-    print!("{}", verdict.render());
-    if verdict.passed() {
-        print!("{}", after_pass(&catalog, &progress, exercise));
-        Ok(ExitCode::SUCCESS)
+    out.push_str(&verdict.render());
+    let exit = if verdict.passed() {
+        out.push_str(&after_pass(&catalog, &progress, exercise, lang));
+        ExitCode::SUCCESS
     } else {
         let shown = progress.hints_shown(&exercise.name);
-        println!(
-            "\n  힌트 / hint ({} / {}): cargo xtask exercise hint {}",
+        out.push_str(&format!(
+            "\n  {} ({} / {}): cargo xtask exercise hint {}\n",
+            lang.say("힌트", "hint"),
             (shown + 1).min(exercise.hints.len()),
             exercise.hints.len(),
             exercise.name
-        );
-        Ok(ExitCode::FAILURE)
+        ));
+        ExitCode::FAILURE
+    };
+    match width {
+        Some(width) => print!("{}", wrap_korean(&out, width)),
+        None => print!("{out}"),
     }
+    Ok(exit)
 }
 
-fn after_pass(catalog: &Catalog, progress: &Progress, exercise: &Exercise) -> String {
+/// The lines of `text` that hold Korean, wrapped at spaces to `width`
+/// columns; the others (tables, logs, rustc's excerpts) as they are.
+pub fn wrap_korean(text: &str, width: usize) -> String {
+    text.split('\n')
+        .map(|line| {
+            if line.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)) {
+                wrap(line, width)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn after_pass(catalog: &Catalog, progress: &Progress, exercise: &Exercise, lang: Lang) -> String {
     let mut out = format!(
-        "\n  레슨의 답과 비교 / the lesson's answer beside yours:\n    cargo xtask exercise solution {}\n",
+        "\n  {}:\n    cargo xtask exercise solution {}\n",
+        lang.say("레슨의 답과 비교", "the lesson's answer beside yours"),
         exercise.name
     );
     if checks::runs_like_a_lesson(exercise) {
         out.push_str(&format!(
-            "  여러분의 버전 실행, 배포 / run and deploy your version:\n    cargo xtask lesson {step} up --exercise {name}\n    cargo xtask lesson {step} deploy --exercise {name}\n",
+            "  {}:\n    cargo xtask lesson {step} up --exercise {name}\n    cargo xtask lesson {step} deploy --exercise {name}\n",
+            lang.say("여러분의 버전 실행, 배포", "run and deploy your version"),
             step = exercise.lesson,
             name = exercise.name
         ));
     }
     match progress.current(catalog) {
         Some(next) => out.push_str(&format!(
-            "  다음 연습 / next: {} · {}\n    cargo xtask exercise show\n",
-            next.name, next.title_ko
+            "  {}: {} · {}\n    cargo xtask exercise show\n",
+            lang.say("다음 연습", "next"),
+            next.name,
+            short_title(next, lang)
         )),
-        None => out.push_str("  모든 연습을 마쳤습니다. / Every exercise is done.\n"),
+        None => out.push_str(&format!(
+            "  {}\n",
+            lang.say("모든 연습을 마쳤습니다.", "Every exercise is done.")
+        )),
     }
     out
 }
@@ -360,7 +428,7 @@ pub fn hint(name: Option<&str>) -> Result<ExitCode> {
     let exercise = pick(&catalog, &progress, name)?;
     let shown = progress.hints_shown(&exercise.name);
     let index = shown.min(exercise.hints.len() - 1);
-    print!("{}", render_hint(exercise, index));
+    print!("{}", render_hint(exercise, index, Lang::current()));
     progress
         .hints_shown
         .insert(exercise.name.clone(), (index + 1).max(shown));
@@ -368,20 +436,34 @@ pub fn hint(name: Option<&str>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render_hint(exercise: &Exercise, index: usize) -> String {
+pub fn render_hint(exercise: &Exercise, index: usize, lang: Lang) -> String {
     let hint = &exercise.hints[index];
     let total = exercise.hints.len();
+    let text = match lang {
+        Lang::Ko => hint.ko.trim().to_owned(),
+        Lang::En => hint.en.trim().to_owned(),
+        Lang::Both => format!("{}\n\n{}", hint.ko.trim(), hint.en.trim()),
+    };
     let mut out = format!(
-        "── {} · 힌트 / hint {} / {total}\n\n{}\n\n{}\n",
+        "── {} · {} {} / {total}\n\n{text}\n",
         exercise.name,
+        lang.say("힌트", "hint"),
         index + 1,
-        hint.ko.trim(),
-        hint.en.trim()
     );
     if index + 1 == total {
         out.push_str(&format!(
-            "\n마지막 힌트입니다. 레슨의 답 전체: `cargo xtask exercise solution {0} --force`\nThat was the last hint. The lesson's whole answer: `cargo xtask exercise solution {0} --force`\n",
-            exercise.name
+            "\n{}\n",
+            lang.lines(
+                &format!(
+                    "마지막 힌트입니다. 레슨의 답 전체: `cargo xtask exercise solution {} --force`",
+                    exercise.name
+                ),
+                &format!(
+                    "That was the last hint. The lesson's whole answer: `cargo xtask exercise solution {} --force`",
+                    exercise.name
+                ),
+                ""
+            )
         ));
     }
     out
@@ -389,12 +471,16 @@ pub fn render_hint(exercise: &Exercise, index: usize) -> String {
 
 /// `cargo xtask exercise reset NAME|--all [--yes]`.
 pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
+    let lang = Lang::current();
     let catalog = Catalog::load()?;
     let mut progress = Progress::load()?;
     let chosen: Vec<&Exercise> = if all {
         catalog.exercises.iter().collect()
     } else {
-        vec![catalog.get(name.context("name an exercise, or --all")?)?]
+        vec![catalog.get(name.context(lang.say(
+            "연습 이름을 쓰거나 --all을 붙이세요",
+            "name an exercise, or --all",
+        ))?)?]
     };
     let mut plan: Vec<(PathBuf, String, bool)> = Vec::new();
     for exercise in &chosen {
@@ -424,7 +510,13 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
         }
     }
     if plan.is_empty() {
-        println!("이미 처음 상태입니다. / Already the starting point: nothing to do.");
+        println!(
+            "{}",
+            lang.say(
+                "이미 처음 상태입니다.",
+                "Already the starting point: nothing to do."
+            )
+        );
     } else {
         let replaced: Vec<&PathBuf> = plan
             .iter()
@@ -432,25 +524,30 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
             .map(|(p, _, _)| p)
             .collect();
         if !replaced.is_empty() && !yes {
-            println!("다음 파일을 처음 상태로 되돌립니다. 지금 내용은 옆에 백업합니다.");
             println!(
-                "These files go back to the starting point; what they hold now is kept beside them:"
+                "{}",
+                lang.lines(
+                    "다음 파일을 처음 상태로 되돌립니다. 지금 내용은 옆에 백업합니다.",
+                    "These files go back to the starting point; what they hold now is kept beside them:",
+                    ""
+                )
             );
             for path in &replaced {
                 println!("  {}", shown(path));
             }
-            if !confirm()? {
-                println!("그대로 둡니다. / Nothing changed.");
+            if !confirm(lang)? {
+                println!("{}", lang.say("그대로 둡니다.", "Nothing changed."));
                 return Ok(ExitCode::FAILURE);
             }
         }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let mut backups = Vec::new();
         for (path, text, kept) in &plan {
             if *kept {
                 let backup = PathBuf::from(format!("{}.backup-{stamp}", path.display()));
                 std::fs::copy(path, &backup)
                     .with_context(|| format!("cannot back up {}", path.display()))?;
-                println!("  {} -> {}", shown(path), shown(&backup));
+                backups.push((shown(path), shown(&backup)));
             }
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -459,6 +556,7 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             println!("  {} ✓", shown(path));
         }
+        print!("{}", render_backups(&backups, lang));
     }
     for exercise in &chosen {
         progress.forget(&exercise.name);
@@ -476,15 +574,36 @@ fn shown(path: &Path) -> String {
         .to_string()
 }
 
+/// Where reset kept what the learner's files held: (file, backup).
+pub fn render_backups(backups: &[(String, String)], lang: Lang) -> String {
+    let mut out = String::new();
+    for (file, backup) in backups {
+        out.push_str(&format!(
+            "  {}\n",
+            lang.lines(
+                &format!("{file}의 이전 내용은 {backup}에 백업했습니다."),
+                &format!("What {file} held is backed up in {backup}."),
+                "  "
+            )
+        ));
+    }
+    out
+}
+
 /// Asks y/N on a terminal; without one, refuses (the learner's work is
 /// never replaced unasked).
-fn confirm() -> Result<bool> {
+fn confirm(lang: Lang) -> Result<bool> {
     if !console::user_attended() {
         bail!(
-            "not a terminal, so nobody can answer: add --yes to reset anyway (the current files are kept as backups)"
+            "{}",
+            lang.lines(
+                "터미널이 아니라서 물어볼 수 없습니다. 그래도 되돌리려면 --yes를 붙이세요(지금 파일은 백업합니다).",
+                "not a terminal, so nobody can answer: add --yes to reset anyway (the current files are kept as backups)",
+                ""
+            )
         );
     }
-    print!("계속할까요? / Go on? [y/N] ");
+    print!("{} [y/N] ", lang.say("계속할까요?", "Go on?"));
     use std::io::Write;
     std::io::stdout().flush()?;
     let mut answer = String::new();
@@ -497,36 +616,68 @@ pub fn solution(name: &str, force: bool) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let progress = Progress::load()?;
     let exercise = catalog.get(name)?;
+    let lang = Lang::current();
     if !progress.done.contains(name) && !force {
         println!(
-            "{name}은(는) 아직 통과하지 않았습니다. 먼저 `cargo xtask exercise check {name}`. 그래도 보려면 --force.\n{name} has not passed its check yet: `cargo xtask exercise check {name}` first, or add --force."
+            "{}",
+            lang.lines(
+                &format!(
+                    "{name}은(는) 아직 통과하지 않았습니다. 먼저 `cargo xtask exercise check {name}`. 그래도 보려면 --force."
+                ),
+                &format!(
+                    "{name} has not passed its check yet: `cargo xtask exercise check {name}` first, or add --force."
+                ),
+                ""
+            )
         );
         return Ok(ExitCode::FAILURE);
     }
-    print!("{}", render_solution(exercise)?);
+    print!("{}", render_solution(exercise, lang)?);
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render_solution(exercise: &Exercise) -> Result<String> {
+pub fn render_solution(exercise: &Exercise, lang: Lang) -> Result<String> {
     let mut out = String::new();
     for solved in starter::solutions(exercise)? {
         let yours_path = exercise.dir().join(&solved.path);
         let yours = std::fs::read_to_string(&yours_path).unwrap_or_default();
         let Some(lesson_text) = solved.lesson_text else {
             out.push_str(&format!(
-                "── {}/{}: 레슨에 같은 파일이 없습니다. 답은 `cargo xtask lesson {} run`의 결과입니다.\n   No lesson file holds this one: the answer is what `cargo xtask lesson {} run` prints.\n",
+                "── {}/{}: {}\n",
                 exercise.dir_display(),
                 solved.path,
-                exercise.lesson,
-                exercise.lesson
+                lang.lines(
+                    &format!(
+                        "레슨에 같은 파일이 없습니다. 답은 `cargo xtask lesson {} run`의 결과입니다.",
+                        exercise.lesson
+                    ),
+                    &format!(
+                        "No lesson file holds this one: the answer is what `cargo xtask lesson {} run` prints.",
+                        exercise.lesson
+                    ),
+                    "   "
+                )
             ));
             continue;
         };
         let diff = similar::TextDiff::from_lines(&yours, &lesson_text);
-        let yours_name = format!("yours: {}/{}", exercise.dir_display(), solved.path);
-        let lesson_name = format!("the lesson's: {}/{}", exercise.from, solved.path);
+        let yours_name = format!(
+            "{}: {}/{}",
+            lang.say("여러분의 파일", "yours"),
+            exercise.dir_display(),
+            solved.path
+        );
+        let lesson_name = format!(
+            "{}: {}/{}",
+            lang.say("레슨의 파일", "the lesson's"),
+            exercise.from,
+            solved.path
+        );
         if diff.ratio() == 1.0 {
-            out.push_str(&format!("── {yours_name}: the same as {lesson_name}\n"));
+            out.push_str(&format!(
+                "── {yours_name}: {} {lesson_name}\n",
+                lang.say("같은 내용", "the same as")
+            ));
         } else {
             out.push_str(&format!(
                 "{}",
@@ -547,19 +698,43 @@ pub fn watch(name: Option<&str>) -> Result<ExitCode> {
         Some(n) => catalog.get(n)?.name.clone(),
         None => pick(&catalog, &Progress::load()?, None)?.name.clone(),
     };
+    let lang = Lang::current();
     let keys = spawn_key_reader();
-    println!("watch: 파일을 저장할 때마다 다시 검사합니다. / checks again on every save.");
-    if keys.is_some() {
-        println!("  h 힌트 / hint   l 목록 / list   q 끝 / quit");
-    }
+    let term = console::Term::stdout();
+    // On a terminal: the screen cleared before each run, Korean lines
+    // wrapped at the terminal's width (at spaces, never inside a word).
+    let terminal = term.is_term();
+    let width = if terminal {
+        Some(usize::from(term.size().1).clamp(40, 120))
+    } else {
+        Some(100)
+    };
+    let banner = || {
+        println!(
+            "watch: {}",
+            lang.say(
+                "파일을 저장할 때마다 다시 검사합니다.",
+                "checks again on every save."
+            )
+        );
+        if keys.is_some() {
+            println!(
+                "  h {}   l {}   q {}",
+                lang.say("힌트", "hint"),
+                lang.say("목록", "list"),
+                lang.say("끝", "quit")
+            );
+        }
+    };
+    banner();
     loop {
         let exercise = catalog.get(&name)?;
-        let exit = check(Some(&name))?;
+        let exit = check_wrapped(Some(&name), width)?;
         if exit == ExitCode::SUCCESS && follow_current {
             match Progress::load()?.current(&catalog) {
                 Some(next) if next.name != name => {
                     name = next.name.clone();
-                    println!("\n{}", render_show(catalog.get(&name)?));
+                    println!("\n{}", render_show(catalog.get(&name)?, lang));
                     continue;
                 }
                 Some(_) => {}
@@ -579,6 +754,10 @@ pub fn watch(name: Option<&str>) -> Result<ExitCode> {
                 Event::Key('q') => return Ok(ExitCode::SUCCESS),
                 Event::Key(_) => {}
             }
+        }
+        if terminal {
+            let _ = term.clear_screen();
+            banner();
         }
         println!(
             "\n──────── {} ────────",
@@ -649,6 +828,45 @@ fn wait_for_change_or_key(
                 }
                 last = now;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_says_where_the_backup_went() {
+        let backups = [(
+            "exercises/3-1-slow-worker/src/slow.rs".to_owned(),
+            "exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000".to_owned(),
+        )];
+        let both = render_backups(&backups, Lang::Both);
+        assert_eq!(
+            both,
+            "  exercises/3-1-slow-worker/src/slow.rs의 이전 내용은 exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000에 백업했습니다.\n  \
+             What exercises/3-1-slow-worker/src/slow.rs held is backed up in exercises/3-1-slow-worker/src/slow.rs.backup-20260101T000000.\n"
+        );
+        assert!(!render_backups(&backups, Lang::Ko).contains("backed up"));
+        assert!(!render_backups(&backups, Lang::En).contains("백업"));
+    }
+
+    #[test]
+    fn watch_wraps_korean_lines_only() {
+        let long_ko = format!(
+            "  {}",
+            "가시성 타임아웃이 작업보다 먼저 끝납니다. ".repeat(4)
+        );
+        let table = format!("| 1 | 3 | 3 | dlq | {} |", "x ".repeat(60));
+        let wrapped = wrap_korean(&format!("{long_ko}\n{table}"), 60);
+        assert!(wrapped.lines().count() > 2);
+        assert!(
+            wrapped.ends_with(&table),
+            "a line without Korean stays whole"
+        );
+        for line in wrapped.lines().filter(|l| !l.starts_with('|')) {
+            assert!(crate::exercise::lang::columns(line) <= 60, "{line:?}");
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod attempt;
 pub mod catalog;
 pub mod checks;
 pub mod commands;
+pub mod lang;
 pub mod progress;
 pub mod rustc;
 #[cfg(test)]
@@ -30,52 +31,55 @@ pub struct ExerciseArgs {
     pub command: Option<ExerciseCommand>,
 }
 
+// The doc comments are the `--help` text: Korean / English, as the
+// learners read it; `EXERCISE_LANG` (see `lang`) sets the rest.
 #[derive(Subcommand)]
 pub enum ExerciseCommand {
-    /// Every exercise with its state (done, current, not started) and its files.
+    /// 모든 연습과 상태(완료, 바뀜, 지금, 아직), 트랙, 파일 / Every exercise with its state (done, changed, current, not started), its track and its files.
     List {
-        /// Progress as JSON, for an instructor: state, hints shown, checks run.
+        /// 강사용 JSON: 상태, 본 힌트 수, 검사 횟수 / Progress as JSON, for an instructor: state, hints shown, checks run.
         #[arg(long)]
         json: bool,
     },
-    /// Build everything the checks build, once (instructors: before class).
+    /// 검사가 빌드하는 것을 한 번에 모두 빌드합니다(수업 전) / Build everything the checks build, once (instructors: before class).
     Prepare,
-    /// The exercise's instructions (Korean and English) and its files.
+    /// 연습의 설명과 파일 / The exercise's instructions and its files.
     Show {
-        /// The exercise (default: the current one).
+        /// 연습 이름 (기본: 지금 연습) / The exercise (default: the current one).
         name: Option<String>,
     },
-    /// Build your code, run the exercise's check on localcloud, say what passed and what to look at next.
+    /// 코드를 빌드하고 localcloud에서 검사한 뒤, 통과한 것과 다음에 볼 것을 알려 줍니다 / Build your code, run the exercise's check on localcloud, say what passed and what to look at next.
     Check {
-        /// The exercise (default: the current one).
+        /// 연습 이름 (기본: 지금 연습) / The exercise (default: the current one).
         name: Option<String>,
     },
-    /// Check again on every save of the exercise's files (h: hint, l: list, q: quit).
+    /// 파일을 저장할 때마다 다시 검사합니다 (h: 힌트, l: 목록, q: 끝) / Check again on every save of the exercise's files (h: hint, l: list, q: quit).
     Watch {
-        /// The exercise (default: the current one).
+        /// 연습 이름 (기본: 지금 연습) / The exercise (default: the current one).
         name: Option<String>,
     },
-    /// The next hint, in Korean and English.
+    /// 다음 힌트 / The next hint.
     Hint {
-        /// The exercise (default: the current one).
+        /// 연습 이름 (기본: 지금 연습) / The exercise (default: the current one).
         name: Option<String>,
     },
-    /// Put the starting point back (your version is kept beside it as a backup).
+    /// 처음 파일로 되돌립니다 (지금 파일은 옆에 백업) / Put the starting point back (your version is kept beside it as a backup).
     Reset {
-        /// The exercise.
+        /// 연습 이름 / The exercise.
         #[arg(required_unless_present = "all")]
         name: Option<String>,
-        /// Every exercise (maintainers: after a lesson's marked code changed).
+        /// 모든 연습 (관리자: 레슨의 표시된 코드가 바뀐 뒤) / Every exercise (maintainers: after a lesson's marked code changed).
         #[arg(long, conflicts_with = "name")]
         all: bool,
-        /// Do not ask.
+        /// 묻지 않습니다 / Do not ask.
         #[arg(long)]
         yes: bool,
     },
-    /// The lesson's solution beside yours, as a diff (once your check passed).
+    /// 레슨의 답을 여러분의 파일과 diff로 보여 줍니다 (검사를 통과한 뒤) / The lesson's solution beside yours, as a diff (once your check passed).
     Solution {
+        /// 연습 이름 / The exercise.
         name: String,
-        /// Show it before the check passed.
+        /// 통과하기 전에도 봅니다 / Show it before the check passed.
         #[arg(long)]
         force: bool,
     },

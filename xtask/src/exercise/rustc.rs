@@ -11,6 +11,8 @@
 
 use serde_json::Value;
 
+use super::lang::Lang;
+
 /// One compiler message about the learner's crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -72,16 +74,18 @@ pub fn explain_errors(errors: &[&Diagnostic], lang: Lang) -> String {
         out.push_str("\n\n");
     }
     if errors.len() > SHOWN {
-        out.push_str(&lang.pick(
+        out.push_str(&lang.lines(
             &format!(
-                "... 에러가 {}개 더 있습니다. 위의 것부터 고치세요. 하나가 다음 에러를 부르는 일이 많습니다.\n",
+                "... 에러가 {}개 더 있습니다. 위의 것부터 고치세요. 하나가 다음 에러를 부르는 일이 많습니다.",
                 errors.len() - SHOWN
             ),
             &format!(
-                "... and {} more: fix these first, one often causes the next.\n",
+                "... and {} more: fix these first, one often causes the next.",
                 errors.len() - SHOWN
             ),
+            "",
         ));
+        out.push('\n');
     }
     let mut noted = Vec::new();
     for error in errors.iter().take(SHOWN) {
@@ -108,33 +112,6 @@ pub fn is_unawaited_future(warning: &Diagnostic) -> bool {
     warning.code == "unused_must_use" && warning.rendered.contains("futures do nothing")
 }
 
-/// The learner's languages: Korean, English, or both (Korean first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ko,
-    En,
-    Both,
-}
-
-impl Lang {
-    /// `EXERCISE_LANG=ko` or `en`; anything else, both.
-    pub fn from_env() -> Self {
-        match std::env::var("EXERCISE_LANG").as_deref() {
-            Ok("ko") => Lang::Ko,
-            Ok("en") => Lang::En,
-            _ => Lang::Both,
-        }
-    }
-
-    pub fn pick(self, ko: &str, en: &str) -> String {
-        match self {
-            Lang::Ko => ko.to_owned(),
-            Lang::En => en.to_owned(),
-            Lang::Both => format!("{ko}{en}"),
-        }
-    }
-}
-
 /// A note on one kind of error.
 struct Note {
     key: &'static str,
@@ -148,19 +125,24 @@ struct Note {
 
 impl Note {
     fn render(&self, lang: Lang) -> String {
-        let mut out = lang.pick(
-            &format!("참고 ({}): {}\n", self.key, self.ko),
-            &format!("Note ({}): {}\n", self.key, self.en),
+        let mut out = lang.lines(
+            &format!("참고 ({}): {}", self.key, self.ko),
+            &format!("Note ({}): {}", self.key, self.en),
+            "",
         );
+        out.push('\n');
         for line in self.example.lines() {
             out.push_str("    ");
             out.push_str(line);
             out.push('\n');
         }
         if let Some(code) = self.code {
-            out.push_str(&lang.pick(
-                &format!("  자세히: rustc --explain {code}\n"),
-                &format!("  More: rustc --explain {code}\n"),
+            out.push_str(&format!(
+                "  {}\n",
+                lang.say(
+                    &format!("자세히: rustc --explain {code}"),
+                    &format!("more: rustc --explain {code}")
+                )
             ));
         }
         out

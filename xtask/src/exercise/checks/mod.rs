@@ -11,10 +11,14 @@ pub mod step1;
 pub mod step2;
 pub mod step3;
 
+#[cfg(test)]
+mod mistakes;
+
 use anyhow::Result;
 
 use super::attempt::Attempt;
 use super::catalog::Exercise;
+use super::lang::Lang;
 
 /// What to look at next, in the learner's two languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +34,21 @@ impl Advice {
             en: en.into(),
         }
     }
+
+    /// The advice in `lang`, lines after the first indented by `indent`.
+    pub fn render(&self, lang: Lang, indent: &str) -> String {
+        lang.lines(&self.ko, &self.en, indent)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// The report, in `lang` (with both languages, the lessons' English).
     pub report: String,
     /// `None` when the check passed.
     pub failure: Option<Advice>,
+    /// The language the verdict is rendered in.
+    pub lang: Lang,
 }
 
 impl Verdict {
@@ -44,6 +56,7 @@ impl Verdict {
         Self {
             report,
             failure: None,
+            lang: Lang::Both,
         }
     }
 
@@ -51,6 +64,7 @@ impl Verdict {
         Self {
             report,
             failure: Some(advice),
+            lang: Lang::Both,
         }
     }
 
@@ -61,6 +75,11 @@ impl Verdict {
     /// The report, then the verdict and what to look at next. Paths are
     /// shown from the workspace root, as the learner types them.
     pub fn render(&self) -> String {
+        self.render_in(self.lang)
+    }
+
+    /// [`Verdict::render`], its verdict and advice in `lang`.
+    pub fn render_in(&self, lang: Lang) -> String {
         let root = format!("{}/", crate::paths::root().display());
         let exercises = format!("{}/", super::catalog::exercises_root().display());
         let mut out = self
@@ -71,12 +90,12 @@ impl Verdict {
             out.push('\n');
         }
         match &self.failure {
-            None => out.push_str("\n✓ 통과했습니다. / Passed.\n"),
+            None => out.push_str(&format!("\n✓ {}\n", lang.say("통과했습니다.", "Passed."))),
             Some(advice) => {
                 out.push_str(&format!(
-                    "\n✗ 아직입니다. / Not yet.\n  {}\n  {}\n",
-                    advice.ko.replace('\n', "\n  "),
-                    advice.en.replace('\n', "\n  ")
+                    "\n✗ {}\n  {}\n",
+                    lang.say("아직입니다.", "Not yet."),
+                    advice.render(lang, "  ")
                 ));
             }
         }
@@ -84,21 +103,29 @@ impl Verdict {
     }
 }
 
-/// Runs `exercise`'s check on `attempt` (its code already built).
+/// Runs `exercise`'s check on `attempt` (its code already built), in the
+/// learner's language ([`Lang::current`]).
 pub async fn run(exercise: &Exercise, attempt: &Attempt) -> Result<Verdict> {
-    match exercise.name.as_str() {
-        "1-1-route" => step1::route(attempt).await,
-        "1-2-validate" => step1::validate(attempt).await,
-        "2-1-queue" => step2::queue(attempt).await,
-        "2-2-plus-one" => step2::plus_one(attempt).await,
-        "2-3-loop" => step2::shell_loop(attempt).await,
-        "3-1-slow-worker" => step3::slow_worker(attempt).await,
-        "3-2-predict" => step3::predict(attempt).await,
-        "3-3-fix-config" => step3::fix_config(attempt).await,
-        "3-4-heartbeat" => step3::heartbeat(attempt).await,
-        "3-5-idempotent" => step3::idempotent(attempt).await,
+    run_in(exercise, attempt, Lang::current()).await
+}
+
+/// [`run`], its report and verdict in `lang`.
+pub async fn run_in(exercise: &Exercise, attempt: &Attempt, lang: Lang) -> Result<Verdict> {
+    let mut verdict = match exercise.name.as_str() {
+        "1-1-route" => step1::route(attempt, lang).await,
+        "1-2-validate" => step1::validate(attempt, lang).await,
+        "2-1-queue" => step2::queue(attempt, lang).await,
+        "2-2-plus-one" => step2::plus_one(attempt, lang).await,
+        "2-3-loop" => step2::shell_loop(attempt, lang).await,
+        "3-1-slow-worker" => step3::slow_worker(attempt, lang).await,
+        "3-2-predict" => step3::predict(attempt, lang).await,
+        "3-3-fix-config" => step3::fix_config(attempt, lang).await,
+        "3-4-heartbeat" => step3::heartbeat(attempt, lang).await,
+        "3-5-idempotent" => step3::idempotent(attempt, lang).await,
         other => anyhow::bail!("exercise {other} has no check"),
-    }
+    }?;
+    verdict.lang = lang;
+    Ok(verdict)
 }
 
 /// Whether the check runs the lesson's binaries (built first); the others

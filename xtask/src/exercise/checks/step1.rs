@@ -10,11 +10,12 @@ use localcloud::server::CancellationToken;
 
 use super::{Advice, Verdict, function_lines};
 use crate::exercise::attempt::Attempt;
+use crate::exercise::lang::{Lang, columns, pad};
 use crate::lesson::step1;
 
 /// 1-1-route: the stack boots from the learner's file, `POST /` reaches
 /// their function, and another method gets the HTTP API's own 404.
-pub async fn route(attempt: &Attempt) -> Result<Verdict> {
+pub async fn route(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let file = attempt.show("serverless.yml");
     let config = match attempt.config(None) {
         Ok(config) => config,
@@ -34,7 +35,13 @@ pub async fn route(attempt: &Attempt) -> Result<Verdict> {
     };
     let mut report = String::new();
     if config.functions.is_empty() {
-        report.push_str(&format!("✗ {file}: no function under `functions:`\n"));
+        report.push_str(&format!(
+            "✗ {file}: {}\n",
+            lang.term(
+                "`functions:` 아래에 함수가 없습니다",
+                "no function under `functions:`"
+            )
+        ));
         return Ok(Verdict::fail(
             report,
             Advice::new(
@@ -43,10 +50,14 @@ pub async fn route(attempt: &Attempt) -> Result<Verdict> {
             ),
         ));
     }
-    report.push_str(&format!("Routes in {file}:\n"));
+    report.push_str(&lang.term_owned(format!("{file}의 경로:\n"), format!("Routes in {file}:\n")));
     for function in &config.functions {
         if function.http_api.is_empty() {
-            report.push_str(&format!("  {:<12} (no httpApi event)\n", function.key));
+            report.push_str(&format!(
+                "  {:<12} {}\n",
+                function.key,
+                lang.term("(httpApi 이벤트 없음)", "(no httpApi event)")
+            ));
         }
         for route in &function.http_api {
             report.push_str(&format!("  {:<12} {}\n", function.key, route.route_key()));
@@ -55,13 +66,18 @@ pub async fn route(attempt: &Attempt) -> Result<Verdict> {
     report.push('\n');
     if let Some(function) = config.functions.iter().find(|f| !attempt.knows(f)) {
         let expected = attempt.expected_artifacts().join(" or ");
-        report.push_str(&format!(
-            "✗ function {}: package.artifact is {}\n",
-            function.key,
-            function
-                .artifact
-                .as_ref()
-                .map_or("missing".to_owned(), |a| a.display().to_string())
+        let artifact = function
+            .artifact
+            .as_ref()
+            .map_or(lang.term("(없음)", "missing").to_owned(), |a| {
+                a.display().to_string()
+            });
+        report.push_str(&lang.term_owned(
+            format!("✗ 함수 {}: package.artifact = {artifact}\n", function.key),
+            format!(
+                "✗ function {}: package.artifact is {artifact}\n",
+                function.key
+            ),
         ));
         return Ok(Verdict::fail(
             report,
@@ -129,7 +145,7 @@ pub async fn route(attempt: &Attempt) -> Result<Verdict> {
 }
 
 /// 1-2-validate: step 1's contract, request by request.
-pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
+pub async fn validate(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let config = attempt.config(None)?;
     let logs = Logs::new(false);
     let mut log_rx = logs.subscribe();
@@ -140,15 +156,19 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
     running.stop();
     stack.lambda.stop_all();
 
-    let width = exchanges.iter().map(|e| e.what.len()).max().unwrap_or(0);
+    let width = exchanges
+        .iter()
+        .map(|e| columns(case_label(e.what, lang)))
+        .max()
+        .unwrap_or(0);
     let mut report = String::new();
     for e in &exchanges {
         report.push_str(&format!(
-            "{} {:<width$}  {}  ->  {} {}\n",
+            "{} {}  {}  ->  {} {}\n",
             mark(e.ok),
-            e.what,
+            pad(case_label(e.what, lang), width),
             if e.request.is_empty() {
-                "(empty)"
+                lang.term("(빈 본문)", "(empty)")
             } else {
                 &e.request
             },
@@ -157,16 +177,26 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         ));
     }
     let passed = exchanges.iter().filter(|e| e.ok).count();
-    report.push_str(&format!(
-        "\n{passed} of {} answers are as step 1's contract says.\n",
-        exchanges.len()
+    report.push_str(&lang.term_owned(
+        format!(
+            "\n답 {}개 가운데 {passed}개가 Step 1의 계약대로입니다.\n",
+            exchanges.len()
+        ),
+        format!(
+            "\n{passed} of {} answers are as step 1's contract says.\n",
+            exchanges.len()
+        ),
     ));
     let Some(first) = exchanges.iter().find(|e| !e.ok) else {
         return Ok(Verdict::pass(report));
     };
     let lines = function_lines(&first.logs);
     if !lines.is_empty() {
-        report.push_str(&format!("\nThe function's log for \"{}\":\n", first.what));
+        let what = case_label(first.what, lang);
+        report.push_str(&lang.term_owned(
+            format!("\n\"{what}\"의 함수 로그:\n"),
+            format!("\nThe function's log for \"{what}\":\n"),
+        ));
         for line in lines.iter().take(6) {
             report.push_str(&format!("   │ {line}\n"));
         }
@@ -179,7 +209,7 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         _ if timed_out => Advice::new(
             format!(
                 "\"{}\"에서 함수가 타임아웃까지 끝나지 않았습니다. 끝나지 않는 반복문이나 기다림이 있는지 보세요. Lambda는 타임아웃에서 함수를 멈추고 500을 돌려줍니다.",
-                first.what
+                case_label(first.what, lang)
             ),
             format!(
                 "The function ran until its timeout on \"{}\": look for a loop or a wait that never ends. Lambda stops a function at its timeout, and the HTTP API answers 500.",
@@ -189,7 +219,8 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         _ if first.status >= 500 => Advice::new(
             format!(
                 "\"{}\"에서 함수가 에러로 끝났습니다({}). 위의 함수 로그에서 패닉 메시지를 보세요. todo!()가 남아 있으면 호출될 때 패닉합니다.",
-                first.what, first.status
+                case_label(first.what, lang),
+                first.status
             ),
             format!(
                 "The function ended in an error ({}) on \"{}\": the panic message is in its log above. A `todo!()` left in the code panics when it runs.",
@@ -199,7 +230,7 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         Some(c) if c.status == 200 => Advice::new(
             format!(
                 "\"{}\" ({})에는 200과 {}이(가) 와야 합니다.",
-                c.what,
+                case_label(c.what, lang),
                 c.body,
                 c.answer.unwrap_or_default()
             ),
@@ -213,7 +244,7 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         Some(c) => Advice::new(
             format!(
                 "\"{}\" ({})에는 400과 비어 있지 않은 {{\"message\": \"...\"}}가 와야 합니다. 문구는 자유입니다.",
-                c.what,
+                case_label(c.what, lang),
                 if c.body.is_empty() {
                     "빈 본문"
                 } else {
@@ -233,6 +264,31 @@ pub async fn validate(attempt: &Attempt) -> Result<Verdict> {
         None => Advice::new("위의 ✗ 줄을 보세요.", "Look at the ✗ lines above."),
     };
     Ok(Verdict::fail(report, advice))
+}
+
+/// Step 1's contract cases in Korean, by the lesson's English `what`
+/// (the lesson owns the cases; their Korean names live here, in one place).
+const CASE_LABELS_KO: &[(&str, &str)] = &[
+    ("the retrospective's request", "회고의 요청"),
+    ("a decimal", "소수"),
+    ("an integer beyond 2^53, exact", "2^53을 넘는 정수, 정확히"),
+    ("input as a string", "문자열인 input"),
+    ("input missing", "input 없음"),
+    ("an unknown field", "모르는 필드"),
+    ("null", "null"),
+    ("an array", "배열"),
+    ("not JSON", "JSON이 아님"),
+    ("an empty body", "빈 본문"),
+    ("a number beyond f64", "f64를 넘는 수"),
+];
+
+/// A contract case's label in `lang` (with both languages, the lesson's).
+pub fn case_label(what: &'static str, lang: Lang) -> &'static str {
+    let ko = CASE_LABELS_KO
+        .iter()
+        .find(|(en, _)| *en == what)
+        .map_or(what, |(_, ko)| ko);
+    lang.term(ko, what)
 }
 
 fn mark(ok: bool) -> &'static str {

@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 
 use super::{Advice, Verdict, function_lines};
 use crate::exercise::attempt::Attempt;
+use crate::exercise::lang::Lang;
 use crate::lesson::stack::{serve_sqs, work_queue_and_dlq};
 use crate::lesson::step2::{Tally, WorkerLine, parse_worker_line, send_jobs, tally};
 use crate::sqs_client::SqsClient;
@@ -97,7 +98,7 @@ impl Seen {
 }
 
 /// Boots the attempt's stack, or the verdict that says why it does not boot.
-async fn boot(attempt: &Attempt) -> Result<Result<Booted, Verdict>> {
+async fn boot(attempt: &Attempt, lang: Lang) -> Result<Result<Booted, Verdict>> {
     let file = attempt.show("serverless.yml");
     let shutdown = CancellationToken::new();
     let sqs = serve_sqs(0, &shutdown).await?;
@@ -105,21 +106,27 @@ async fn boot(attempt: &Attempt) -> Result<Result<Booted, Verdict>> {
         Ok(config) => config,
         Err(e) => {
             shutdown.cancel();
-            return Ok(Err(Verdict::fail(
-                format!("✗ {e}\n"),
-                Advice::new(
+            let text = std::fs::read_to_string(attempt.serverless_yml()).unwrap_or_default();
+            let advice = match construct_under_functions(&text) {
+                Some(key) => construct_advice(&file, &key),
+                None => Advice::new(
                     format!("{file}을(를) 읽지 못했습니다. 위에 적힌 줄과 키를 보세요."),
                     format!("{file} does not read: look at the line and the key above."),
                 ),
-            )));
+            };
+            return Ok(Err(Verdict::fail(format!("✗ {e}\n"), advice)));
         }
     };
     let queue = match work_queue_and_dlq(&config) {
         Ok((queue, _)) => queue.name.clone(),
         Err(e) => {
             shutdown.cancel();
-            return Ok(Err(Verdict::fail(
+            let shown = lang.term_owned(
+                format!("✗ {file}에 DLQ가 딸린 큐가 없습니다\n"),
                 format!("✗ {e}\n"),
+            );
+            return Ok(Err(Verdict::fail(
+                shown,
                 Advice::new(
                     "큐가 없습니다. 최상위 constructs: 아래에 type: queue인 구성(jobs)을 만들면 Lift가 큐와 DLQ를 함께 만듭니다.",
                     "There is no queue: a construct of `type: queue` (jobs) under the top-level `constructs:` makes Lift create the queue and its DLQ.",
@@ -131,7 +138,10 @@ async fn boot(attempt: &Attempt) -> Result<Result<Booted, Verdict>> {
         shutdown.cancel();
         let expected = attempt.expected_artifacts().join(", ");
         return Ok(Err(Verdict::fail(
-            format!("✗ function {}: no code the check knows\n", function.key),
+            lang.term_owned(
+                format!("✗ 함수 {}: 검사가 아는 코드가 아닙니다\n", function.key),
+                format!("✗ function {}: no code the check knows\n", function.key),
+            ),
             Advice::new(
                 format!(
                     "함수 {}의 package.artifact가 레슨의 바이너리가 아닙니다. 다음 가운데 하나를 쓰세요: {expected}",
@@ -162,7 +172,10 @@ async fn boot(attempt: &Attempt) -> Result<Result<Booted, Verdict>> {
         running.stop();
         shutdown.cancel();
         return Ok(Err(Verdict::fail(
-            format!("✗ the event source mapping: {e}\n"),
+            format!(
+                "✗ {}: {e}\n",
+                lang.term("이벤트 소스 매핑", "the event source mapping")
+            ),
             Advice::new(
                 "Lambda가 이벤트 소스 매핑(큐 -> worker)을 거절했습니다. 위의 AWS 메시지를 보세요.",
                 "Lambda refused the event source mapping (queue -> worker): AWS's message is above.",
@@ -208,19 +221,69 @@ fn drained(booted: &Booted) -> bool {
         .is_some_and(|c| c.visible + c.in_flight + c.delayed == 0)
 }
 
-fn tally_table(jobs: usize, tally: &Tally) -> String {
-    format!(
-        "  sent           {jobs}\n  processed      {}\n  outputs right  {}\n  duplicates     {}\n",
-        tally.processed, tally.right, tally.duplicates
+fn tally_table(jobs: usize, tally: &Tally, lang: Lang) -> String {
+    table(
+        &[
+            (("보낸 작업", "sent"), jobs.to_string()),
+            (("처리", "processed"), tally.processed.to_string()),
+            (("맞는 결과", "outputs right"), tally.right.to_string()),
+            (("중복", "duplicates"), tally.duplicates.to_string()),
+        ],
+        lang,
+    )
+}
+
+/// Rows of `  <name>  <value>`, the names padded to one column.
+fn table(rows: &[((&str, &str), String)], lang: Lang) -> String {
+    let names: Vec<&str> = rows.iter().map(|((ko, en), _)| lang.term(ko, en)).collect();
+    let width = names
+        .iter()
+        .map(|n| crate::exercise::lang::columns(n))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (name, (_, value)) in names.iter().zip(rows) {
+        out.push_str(&format!(
+            "  {}  {value}\n",
+            crate::exercise::lang::pad(name, width)
+        ));
+    }
+    out
+}
+
+/// A Lift construct (`type: queue`, or a `worker:`) written under
+/// `functions:`: its key. Lift reads constructs only under the top-level
+/// `constructs:`, and a function needs a `handler`.
+pub fn construct_under_functions(text: &str) -> Option<String> {
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let functions = yaml.get("functions")?.as_mapping()?;
+    functions.iter().find_map(|(key, value)| {
+        let is_construct = value.get("type").and_then(|t| t.as_str()) == Some("queue")
+            || value.get("worker").is_some();
+        is_construct.then(|| key.as_str().unwrap_or("?").to_owned())
+    })
+}
+
+fn construct_advice(file: &str, key: &str) -> Advice {
+    Advice::new(
+        format!(
+            "{file}의 functions: 아래에 {key}가 type: queue인 Lift 구성으로 쓰여 있습니다. 그래서 함수로 읽혀 handler가 없다고 나옵니다. type: queue인 구성은 functions:가 아니라 최상위(들여쓰기 없이) constructs: 아래에 씁니다. constructs:를 provider:, functions:와 같은 깊이에 두고 {key}를 그 아래로 옮기세요."
+        ),
+        format!(
+            "In {file}, {key} is written under `functions:` as a Lift construct of `type: queue`, so it is read as a function and has no handler. A `type: queue` construct belongs under the top-level `constructs:` (no indentation, beside `provider:` and `functions:`), not under `functions:`: move {key} there."
+        ),
     )
 }
 
 /// The first worker lines, as a learner reads them.
-fn worker_excerpt(seen: &Seen, key: &str) -> String {
+fn worker_excerpt(seen: &Seen, key: &str, lang: Lang) -> String {
     let lines = seen.lines_of(key);
     let mut out = String::new();
     if !lines.is_empty() {
-        out.push_str(&format!("\nThe {key} function's log (first lines):\n"));
+        out.push_str(&lang.term_owned(
+            format!("\n{key} 함수의 로그 (처음 몇 줄):\n"),
+            format!("\nThe {key} function's log (first lines):\n"),
+        ));
         for line in lines.iter().take(6) {
             out.push_str(&format!("   │ {line}\n"));
         }
@@ -229,9 +292,9 @@ fn worker_excerpt(seen: &Seen, key: &str) -> String {
 }
 
 /// 2-1-queue: jobs sent through `POST /produce` reach the worker.
-pub async fn queue(attempt: &Attempt) -> Result<Verdict> {
+pub async fn queue(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     const JOBS: usize = 3;
-    let mut booted = match boot(attempt).await? {
+    let mut booted = match boot(attempt, lang).await? {
         Ok(booted) => booted,
         Err(verdict) => return Ok(verdict),
     };
@@ -247,9 +310,9 @@ pub async fn queue(attempt: &Attempt) -> Result<Verdict> {
     for line in &refused {
         report.push_str(&format!("✗ {line}\n"));
     }
-    report.push_str(&tally_table(JOBS, &result));
+    report.push_str(&tally_table(JOBS, &result, lang));
     if !refused.is_empty() {
-        report.push_str(&worker_excerpt(&seen, "producer"));
+        report.push_str(&worker_excerpt(&seen, "producer", lang));
         return Ok(Verdict::fail(
             report,
             Advice::new(
@@ -259,7 +322,7 @@ pub async fn queue(attempt: &Attempt) -> Result<Verdict> {
         ));
     }
     if result.right < JOBS || result.duplicates > 0 {
-        report.push_str(&worker_excerpt(&seen, "jobsWorker"));
+        report.push_str(&worker_excerpt(&seen, "jobsWorker", lang));
         return Ok(Verdict::fail(
             report,
             Advice::new(
@@ -277,9 +340,9 @@ pub const NOT_A_JOB: &str = "not a job";
 /// 2-2-plus-one: N jobs, each processed once with `input + 1`; a body that
 /// is not a job is reported in `batchItemFailures` (the invocation does not
 /// fail) and ends in the DLQ.
-pub async fn plus_one(attempt: &Attempt) -> Result<Verdict> {
+pub async fn plus_one(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     const JOBS: usize = 5;
-    let mut booted = match boot(attempt).await? {
+    let mut booted = match boot(attempt, lang).await? {
         Ok(booted) => booted,
         Err(verdict) => return Ok(verdict),
     };
@@ -318,18 +381,36 @@ pub async fn plus_one(attempt: &Attempt) -> Result<Verdict> {
         .filter(|(f, _)| f.ends_with("-jobsWorker"))
         .count();
     let bad_in_dlq = seen.moved.contains(&bad);
-    let mut report = format!(
-        "{JOBS} jobs through POST {}, and one message that is not a job ({NOT_A_JOB:?}) sent to the queue\n",
-        booted.url
+    let mut report = lang.term_owned(
+        format!(
+            "POST {}로 작업 {JOBS}개, 그리고 작업이 아닌 메시지 하나({NOT_A_JOB:?})를 큐에 바로 보냈습니다\n",
+            booted.url
+        ),
+        format!(
+            "{JOBS} jobs through POST {}, and one message that is not a job ({NOT_A_JOB:?}) sent to the queue\n",
+            booted.url
+        ),
     );
-    report.push_str(&tally_table(JOBS, &result));
-    report.push_str(&format!(
-        "  worker invocations that failed  {worker_failures}\n  {NOT_A_JOB:?} in the DLQ       {}\n",
-        if bad_in_dlq { "yes" } else { "no" }
+    report.push_str(&tally_table(JOBS, &result, lang));
+    report.push_str(&lang.term_owned(
+        table(
+            &[
+                (("에러로 끝난 worker 호출", ""), worker_failures.to_string()),
+                (
+                    ("DLQ에 간 \"not a job\"", ""),
+                    (if bad_in_dlq { "예" } else { "아니요" }).to_owned(),
+                ),
+            ],
+            Lang::Ko,
+        ),
+        format!(
+            "  worker invocations that failed  {worker_failures}\n  {NOT_A_JOB:?} in the DLQ       {}\n",
+            if bad_in_dlq { "yes" } else { "no" }
+        ),
     ));
     let jobs_ok = result.right == JOBS && result.processed == JOBS && result.duplicates == 0;
     if !jobs_ok || worker_failures > 0 || !bad_in_dlq {
-        report.push_str(&worker_excerpt(&seen, "jobsWorker"));
+        report.push_str(&worker_excerpt(&seen, "jobsWorker", lang));
     }
     if !jobs_ok {
         let advice = if worker_failures > 0 {
@@ -378,11 +459,11 @@ pub async fn plus_one(attempt: &Attempt) -> Result<Verdict> {
 
 /// 2-3-loop: the learner's script, run with `sh` against the stack, puts
 /// `COUNT` jobs through the pipeline.
-pub async fn shell_loop(attempt: &Attempt) -> Result<Verdict> {
+pub async fn shell_loop(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     const COUNT: usize = 7;
     let script = attempt.dir.join("produce.sh");
     let shown = attempt.show("produce.sh");
-    let mut booted = match boot(attempt).await? {
+    let mut booted = match boot(attempt, lang).await? {
         Ok(booted) => booted,
         Err(verdict) => return Ok(verdict),
     };
@@ -403,7 +484,10 @@ pub async fn shell_loop(attempt: &Attempt) -> Result<Verdict> {
         Err(_) => {
             booted.stop();
             return Ok(Verdict::fail(
-                format!("✗ sh {shown} ran for 60 s and was stopped\n"),
+                lang.term_owned(
+                    format!("✗ sh {shown}이(가) 60초 동안 끝나지 않아 멈췄습니다\n"),
+                    format!("✗ sh {shown} ran for 60 s and was stopped\n"),
+                ),
                 Advice::new(
                     "스크립트가 60초 안에 끝나지 않았습니다. 반복문의 i가 커지는지(i=$((i + 1))) 보세요.",
                     "The script did not end within 60 s: check that the loop's i grows (i=$((i + 1))).",
@@ -421,10 +505,10 @@ pub async fn shell_loop(attempt: &Attempt) -> Result<Verdict> {
     let mut report = format!(
         "URL={} COUNT={COUNT} sh {shown}  ->  exit {}\n",
         booted.url,
-        output
-            .status
-            .code()
-            .map_or("by a signal".to_owned(), |c| c.to_string())
+        output.status.code().map_or(
+            lang.term("(시그널로 끝남)", "by a signal").to_owned(),
+            |c| c.to_string()
+        )
     );
     let printed = String::from_utf8_lossy(&output.stdout);
     let errors = String::from_utf8_lossy(&output.stderr);
@@ -447,13 +531,25 @@ pub async fn shell_loop(attempt: &Attempt) -> Result<Verdict> {
     let mut inputs: Vec<String> = sent.values().cloned().collect();
     inputs.sort_by_key(|i| i.parse::<u64>().unwrap_or(u64::MAX));
     let expected: Vec<String> = (1..=COUNT).map(|i| i.to_string()).collect();
-    report.push_str(&format!(
-        "  jobs on the queue  {}\n  processed          {}\n  outputs right      {}\n  duplicates         {}\n  inputs             {}\n",
-        seen.sent.len(),
-        result.processed,
-        result.right,
-        result.duplicates,
-        if inputs.is_empty() { "(none)".to_owned() } else { inputs.join(", ") }
+    report.push_str(&table(
+        &[
+            (
+                ("큐에 들어간 작업", "jobs on the queue"),
+                seen.sent.len().to_string(),
+            ),
+            (("처리", "processed"), result.processed.to_string()),
+            (("맞는 결과", "outputs right"), result.right.to_string()),
+            (("중복", "duplicates"), result.duplicates.to_string()),
+            (
+                ("inputs", "inputs"),
+                if inputs.is_empty() {
+                    lang.term("(없음)", "(none)").to_owned()
+                } else {
+                    inputs.join(", ")
+                },
+            ),
+        ],
+        lang,
     ));
     if seen.sent.is_empty() {
         return Ok(Verdict::fail(

@@ -17,16 +17,20 @@ use localcloud::sqs::StaleDelete;
 
 use super::{Advice, Verdict};
 use crate::exercise::attempt::{Attempt, Code};
+use crate::exercise::lang::Lang;
 use crate::lesson::LessonId;
 use crate::lesson::step3::experiment::{self, Mode, Record};
-use crate::lesson::step3::report::{self, ScenarioReport};
-use crate::lesson::step3::scenario::{Final, Scenario, Setting};
+use crate::lesson::step3::report::{self, Expectation, ScenarioReport};
+use crate::lesson::step3::scenario::{Fate, Final, Scenario, Setting};
 use crate::lesson::step3::{self as lesson_step3};
 
 /// The retrospective's 15 s of work.
 const WORK_SECONDS: u32 = 15;
 /// The live queue's visibility in `short-visibility`.
 const LOWERED_VISIBILITY: u32 = 10;
+/// Real time a virtual run may go without its runtime going idle (the
+/// check program's limit too): longer, and the worker blocks its thread.
+const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Runs one scenario in virtual time on a thread of its own (the paused
 /// clock needs a runtime of its own), with the lesson's code in process.
@@ -77,6 +81,33 @@ fn learner_config(path: &std::path::Path, context: &ResolveContext) -> Result<Se
         &[("WORK_SECONDS", WORK_SECONDS.to_string())],
     )
 }
+
+/// What 3-3 and 3-4 ask of every job.
+const ONCE: Fate = Fate {
+    receives: 1,
+    commits: 1,
+    final_place: Final::Deleted,
+};
+
+/// The table's last column and the summary for an exercise: what it
+/// expects (`fate`), and whose result it is (`whose`: the learner's worker,
+/// or their `serverless.yml`), never "AWS's rules" broken.
+fn expecting(fate: Fate, whose: (&str, &str)) -> Expectation {
+    Expectation {
+        header: ("연습의 기대", "the exercise expects"),
+        fate,
+        met: (
+            format!("{}의 결과가 연습이 기대한 대로입니다", whose.0),
+            format!("{}'s result is what the exercise expects", whose.1),
+        ),
+        missed: (
+            format!("{}의 결과가 연습이 기대한 것과 다릅니다", whose.0),
+            format!("{}'s result is NOT what the exercise expects", whose.1),
+        ),
+    }
+}
+
+const YOUR_WORKER: (&str, &str) = ("여러분 worker", "your worker");
 
 /// What 3-3 and 3-4 ask: every job received once, committed once, deleted.
 fn every_job_once(observed: &ScenarioReport) -> bool {
@@ -144,7 +175,7 @@ fn final_of(text: &str) -> Option<Final> {
 
 /// 3-2-predict: the learner's prediction for `as-written` and
 /// `short-visibility`, against the experiment.
-pub async fn predict(attempt: &Attempt) -> Result<Verdict> {
+pub async fn predict(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let shown = attempt.show("prediction.toml");
     let text = std::fs::read_to_string(attempt.dir.join("prediction.toml"))
         .with_context(|| format!("cannot read {shown}"))?;
@@ -169,7 +200,10 @@ pub async fn predict(attempt: &Attempt) -> Result<Verdict> {
         let name = scenario.name();
         let Some(guess) = guesses.get(name) else {
             return Ok(Verdict::fail(
-                format!("✗ {shown}: no [{name}] table\n"),
+                lang.term_owned(
+                    format!("✗ {shown}: [{name}] 표가 없습니다\n"),
+                    format!("✗ {shown}: no [{name}] table\n"),
+                ),
                 Advice::new(
                     format!(
                         "[{name}] 표가 없습니다. 처음 파일의 모양대로 [{name}] 아래에 receives, commits, final을 쓰세요."
@@ -197,19 +231,47 @@ pub async fn predict(attempt: &Attempt) -> Result<Verdict> {
         let job = observed.jobs.first().context("the experiment ran no job")?;
         let hit = (guess.receives, guess.commits, final_place)
             == (job.receives, job.commits, job.final_place);
-        report.push_str(&format!(
-            "{} {name:<17} yours: {} receives, {} commits, {:<8} the experiment: {} receives, {} commits, {}\n",
-            if hit { "✓" } else { "✗" },
-            guess.receives,
-            guess.commits,
-            final_place.as_str(),
-            job.receives,
-            job.commits,
-            job.final_place.as_str()
+        let mark = if hit { "✓" } else { "✗" };
+        report.push_str(&lang.term_owned(
+            format!(
+                "{mark} {name:<17} 예상: 수신 {}번, 커밋 {}번, {:<8} 실험: 수신 {}번, 커밋 {}번, {}\n",
+                guess.receives,
+                guess.commits,
+                final_place.as_str(),
+                job.receives,
+                job.commits,
+                job.final_place.as_str()
+            ),
+            format!(
+                "{mark} {name:<17} yours: {} receives, {} commits, {:<8} the experiment: {} receives, {} commits, {}\n",
+                guess.receives,
+                guess.commits,
+                final_place.as_str(),
+                job.receives,
+                job.commits,
+                job.final_place.as_str()
+            ),
         ));
         if !hit {
             report.push('\n');
-            report.push_str(&report::render(&observed));
+            let yours = Expectation {
+                header: ("여러분의 예상", "your prediction"),
+                fate: Fate {
+                    receives: guess.receives,
+                    commits: guess.commits,
+                    final_place,
+                },
+                met: (
+                    "예상대로입니다".to_owned(),
+                    "as you predicted".to_owned(),
+                ),
+                missed: (
+                    "여러분의 예상과 다릅니다 (실험은 레슨의 코드, AWS의 규칙대로)".to_owned(),
+                    "NOT as you predicted (the experiment runs the lesson's code, as AWS's rules say)"
+                        .to_owned(),
+                ),
+            };
+            report.push_str(&report::render_in(&observed, lang, Some(&yours)));
             let rule = deciding_rule(&observed.setting);
             return Ok(Verdict::fail(
                 report,
@@ -231,7 +293,7 @@ pub async fn predict(attempt: &Attempt) -> Result<Verdict> {
 
 /// 3-3-fix-config: the experiment on the learner's file; every job one
 /// receive, one commit, deleted.
-pub async fn fix_config(attempt: &Attempt) -> Result<Verdict> {
+pub async fn fix_config(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let path = attempt.serverless_yml();
     let shown = attempt.show("serverless.yml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {shown}"))?;
@@ -266,7 +328,14 @@ pub async fn fix_config(attempt: &Attempt) -> Result<Verdict> {
             return Ok(Verdict::fail(format!("✗ {e:#}\n"), Advice::new(ko, en)));
         }
     };
-    let mut report = report::render(&observed);
+    let mut report = report::render_in(
+        &observed,
+        lang,
+        Some(&expecting(
+            ONCE,
+            ("여러분의 serverless.yml", "your serverless.yml"),
+        )),
+    );
     let all_once = every_job_once(&observed);
     if all_once {
         return Ok(Verdict::pass(report));
@@ -359,7 +428,10 @@ async fn worker_experiment(
         Code::Step3Worker(make_worker) => {
             let make_worker = make_worker.clone();
             tokio::task::spawn_blocking(move || {
-                let runtime = lesson_step3::runtime(Mode::Virtual)?;
+                // As the check program: a worker that blocks the runtime
+                // is stopped once its blocking call returns.
+                let (runtime, watchdog) =
+                    step3_experiment::watchdog::watched_runtime(WATCHDOG, || {})?;
                 let environment = step3_experiment::worker_environment(scenario, work, heartbeat);
                 let make_config = |context: &ResolveContext| {
                     step3_experiment::config_with_worker_env(&path, context, &environment)
@@ -367,17 +439,20 @@ async fn worker_experiment(
                 let make_stack = |config, lambda, sqs, key: &str| {
                     step3_experiment::in_process_stack(config, lambda, sqs, key, &*make_worker)
                 };
-                Ok(runtime
-                    .block_on(step3_experiment::run(
-                        scenario,
-                        Mode::Virtual,
-                        jobs,
-                        work,
-                        visibility,
-                        StaleDelete::Keep,
-                        &make_config,
-                        &make_stack,
-                    ))
+                Ok(watchdog
+                    .block_on(
+                        &runtime,
+                        step3_experiment::run(
+                            scenario,
+                            Mode::Virtual,
+                            jobs,
+                            work,
+                            visibility,
+                            StaleDelete::Keep,
+                            &make_config,
+                            &make_stack,
+                        ),
+                    )
                     .map_err(|e| format!("{e:#}")))
             })
             .await
@@ -391,7 +466,7 @@ async fn worker_experiment(
 
 /// 3-1-slow-worker: every commit comes `WORK_SECONDS` after its receive,
 /// for two values of `WORK_SECONDS`.
-pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
+pub async fn slow_worker(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let mut report = String::new();
     for work in [WORK_SECONDS, 7] {
         let record = match worker_experiment(
@@ -407,13 +482,15 @@ pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
             Ok(record) => record,
             Err(why) => {
                 report.push_str(&format!("✗ WORK_SECONDS={work}: {why}\n"));
-                return Ok(Verdict::fail(
-                    report,
+                let advice = if blocked(&why) {
+                    blocking_advice()
+                } else {
                     Advice::new(
                         "실험이 끝나지 않았습니다. 위의 메시지를 보세요. std::thread::sleep은 스레드 전체를 멈춥니다. tokio의 sleep(...).await를 쓰세요.",
                         "The experiment did not finish: see the message above. std::thread::sleep stops the whole thread; use tokio's sleep(...).await.",
-                    ),
-                ));
+                    )
+                };
+                return Ok(Verdict::fail(report, advice));
             }
         };
         let received: BTreeMap<(&str, u32), i64> = record
@@ -439,7 +516,7 @@ pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
         report.push_str(&format!("WORK_SECONDS={work}\n"));
         if record.commits.is_empty() {
             return Ok(Verdict::fail(
-                report + "✗ no commit\n",
+                report + lang.term("✗ 커밋 없음\n", "✗ no commit\n"),
                 Advice::new(
                     "커밋이 하나도 없습니다. 일한 뒤에 commit(event, log)을 부르는 줄이 남아 있는지 보세요.",
                     "Nothing was committed: check that commit(event, log) is still called after the work.",
@@ -450,11 +527,17 @@ pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
         for (at, id, count) in &record.commits {
             let after = received.get(&(id.as_str(), *count)).map(|r| at - r);
             let ok = after == Some(i64::from(work) * 1000);
-            report.push_str(&format!(
-                "{} job {} receive {count}: commit {} after the receive\n",
-                if ok { "✓" } else { "✗" },
-                input_of.get(id.as_str()).copied().unwrap_or(0),
-                after.map_or("?".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            let mark = if ok { "✓" } else { "✗" };
+            let job = input_of.get(id.as_str()).copied().unwrap_or(0);
+            report.push_str(&lang.term_owned(
+                format!(
+                    "{mark} 작업 {job} 수신 {count}: 수신 {} 뒤에 커밋\n",
+                    after.map_or("?".to_owned(), |ms| format!("{:.1}초", ms as f64 / 1000.0)),
+                ),
+                format!(
+                    "{mark} job {job} receive {count}: commit {} after the receive\n",
+                    after.map_or("?".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+                ),
             ));
             if !ok && wrong.is_none() {
                 wrong = after;
@@ -490,7 +573,7 @@ pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
 
 /// 3-4-heartbeat: with the heartbeat on and the live queue's visibility
 /// lowered below the work, every job is committed once and deleted.
-pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
+pub async fn heartbeat(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let mut report = String::new();
     for visibility in [LOWERED_VISIBILITY, 4] {
         let record = match worker_experiment(
@@ -505,21 +588,23 @@ pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
         {
             Ok(record) => record,
             Err(why) => {
-                report.push_str(&format!("✗ visibility {visibility} s: {why}\n"));
-                return Ok(Verdict::fail(
-                    report,
-                    Advice::new(
-                        "실험이 끝나지 않았습니다. 위의 메시지를 보세요.",
-                        "The experiment did not finish: see the message above.",
-                    ),
+                report.push_str(&lang.term_owned(
+                    format!("✗ 가시성 타임아웃 {visibility}초: {why}\n"),
+                    format!("✗ visibility {visibility} s: {why}\n"),
                 ));
+                return Ok(Verdict::fail(report, unfinished(&why)));
             }
         };
         let observed = report::build(&record);
         let all_once = every_job_once(&observed);
         if all_once {
-            report.push_str(&format!(
-                "✓ visibility {visibility} s, 15 s of work: every job received once, committed once, deleted\n"
+            report.push_str(&lang.term_owned(
+                format!(
+                    "✓ 가시성 타임아웃 {visibility}초, 작업 15초: 모든 작업이 한 번 수신, 한 번 커밋, 삭제됨\n"
+                ),
+                format!(
+                    "✓ visibility {visibility} s, 15 s of work: every job received once, committed once, deleted\n"
+                ),
             ));
             continue;
         }
@@ -529,11 +614,15 @@ pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
             .filter(|e| matches!(e.kind, EventKind::VisibilityChanged { .. }))
             .count();
         report.push('\n');
-        report.push_str(&report::render(&observed));
+        report.push_str(&report::render_in(
+            &observed,
+            lang,
+            Some(&expecting(ONCE, YOUR_WORKER)),
+        ));
         let why = if extended == 0 {
             Advice::new(
-                "ChangeMessageVisibility가 한 번도 SQS에 닿지 않았습니다. beat 안에서 메시지마다 호출하세요.".to_owned(),
-                "No ChangeMessageVisibility reached SQS: call it for each message inside beat.".to_owned(),
+                "ChangeMessageVisibility가 한 번도 SQS에 닿지 않았습니다. beat 안에서 메시지마다 호출하세요. 호출했다면 .await가 빠지지 않았는지 보세요. Rust의 future는 .await 하기 전에는 아무 일도 하지 않으므로, beat(...)나 send()를 부르기만 하고 .await 하지 않으면 요청이 나가지 않습니다.".to_owned(),
+                "No ChangeMessageVisibility reached SQS: either it was not called (call it for each message inside beat), or it was called without `.await`. A Rust future does nothing until it is awaited, so `beat(...)` or `.send()` without `.await` sends no request.".to_owned(),
             )
         } else {
             Advice::new(
@@ -565,7 +654,7 @@ pub async fn heartbeat(attempt: &Attempt) -> Result<Verdict> {
 /// 3-5-idempotent: with the idempotent worker, under the crash after the
 /// commit and under a short visibility, every job is committed exactly once
 /// and ends as AWS's rules say.
-pub async fn idempotent(attempt: &Attempt) -> Result<Verdict> {
+pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     let mut report = String::new();
     for scenario in [Scenario::IdempotentCrash, Scenario::Idempotent] {
         let name = scenario.name();
@@ -582,28 +671,32 @@ pub async fn idempotent(attempt: &Attempt) -> Result<Verdict> {
             Ok(record) => record,
             Err(why) => {
                 report.push_str(&format!("✗ {name}: {why}\n"));
-                return Ok(Verdict::fail(
-                    report,
-                    Advice::new(
-                        "실험이 끝나지 않았습니다. 위의 메시지를 보세요.",
-                        "The experiment did not finish: see the message above.",
-                    ),
-                ));
+                return Ok(Verdict::fail(report, unfinished(&why)));
             }
         };
         let observed = report::build(&record);
         if observed.as_expected && observed.jobs.iter().all(|j| j.commits == 1) {
             report.push_str(&format!(
-                "✓ {name}: every job committed exactly once, {}\n",
+                "✓ {name}: {}\n",
                 match scenario {
-                    Scenario::IdempotentCrash => "the delivery after the crash acknowledged",
-                    _ => "the deliveries during the work given back, the next one acknowledged",
+                    Scenario::IdempotentCrash => lang.term(
+                        "모든 작업이 정확히 한 번 커밋됨, 크래시 뒤의 전달은 확인만 함",
+                        "every job committed exactly once, the delivery after the crash acknowledged",
+                    ),
+                    _ => lang.term(
+                        "모든 작업이 정확히 한 번 커밋됨, 작업 중에 온 전달은 돌려보내고 그다음 전달은 확인만 함",
+                        "every job committed exactly once, the deliveries during the work given back, the next one acknowledged",
+                    ),
                 }
             ));
             continue;
         }
         report.push('\n');
-        report.push_str(&report::render(&observed));
+        report.push_str(&report::render_in(
+            &observed,
+            lang,
+            Some(&expecting(observed.setting.expected(), YOUR_WORKER)),
+        ));
         let refused = record
             .skips
             .iter()
@@ -615,15 +708,14 @@ pub async fn idempotent(attempt: &Attempt) -> Result<Verdict> {
             .iter()
             .any(|j| j.commits == 1 && j.receives < j.expected.receives);
         let in_dlq = observed.jobs.iter().any(|j| j.final_place == Final::Dlq);
+        if let Some(line) = refused {
+            report.push_str(&lang.term_owned(
+                format!("\n찜이 실패한 worker 로그:\n   │ {line}\n"),
+                format!("\nThe worker's log where the claim failed:\n   │ {line}\n"),
+            ));
+        }
         let advice = if let Some(line) = refused {
-            Advice::new(
-                format!(
-                    "DynamoDB가 찜을 거절했습니다: {line}. 오류 메시지를 보세요. 예약어(status)는 #status로 쓰고 expression_attribute_names로 알려 줘야 합니다."
-                ),
-                format!(
-                    "DynamoDB refused the claim: {line}. Read the error: a reserved word (status) is written #status and named with expression_attribute_names."
-                ),
-            )
+            claim_error_advice(line)
         } else if most == 0 {
             Advice::new(
                 "커밋이 하나도 없습니다. 처음 전달의 찜은 성공해야(Claim::Claimed) 합니다. 조건이 '기록이 없을 때'(attribute_not_exists(id))에 맞는지 보세요.",
@@ -670,4 +762,56 @@ pub async fn idempotent(attempt: &Attempt) -> Result<Verdict> {
         ));
     }
     Ok(Verdict::pass(report))
+}
+
+/// Whether a run that did not finish was stopped by the watchdog: the
+/// worker blocked the runtime.
+fn blocked(why: &str) -> bool {
+    why.contains(step3_experiment::watchdog::BLOCKED) || why.contains("120 s of real time")
+}
+
+fn blocking_advice() -> Advice {
+    Advice::new(
+        "`std::thread::sleep`은 런타임을 멈춥니다. 실험은 가상 시간으로 도는데, 스레드를 막으면 실제 시간만 흐르고 가상 시간은 멈춥니다. `tokio::time::sleep(...).await`를 쓰세요.",
+        "`std::thread::sleep` blocks the runtime: the experiment runs in virtual time, and a blocked thread lets real time pass while virtual time stands still. Use `tokio::time::sleep(...).await`.",
+    )
+}
+
+/// The advice for an experiment that did not finish.
+fn unfinished(why: &str) -> Advice {
+    if blocked(why) {
+        blocking_advice()
+    } else {
+        Advice::new(
+            "실험이 끝나지 않았습니다. 위의 메시지를 보세요.",
+            "The experiment did not finish: see the message above.",
+        )
+    }
+}
+
+/// The error a claim failed with, from the worker's line
+/// `idempotency <id> receive N: claiming <key> failed: <error>; back to the queue`.
+pub fn claim_error(line: &str) -> &str {
+    let after = line.split_once(" failed: ").map_or(line, |(_, e)| e);
+    after.strip_suffix("; back to the queue").unwrap_or(after)
+}
+
+/// A claim that failed with an error (not a decision): the error text is
+/// what to read.
+fn claim_error_advice(line: &str) -> Advice {
+    let error = claim_error(line);
+    let reserved = error.to_ascii_lowercase().contains("reserved");
+    let mut advice = Advice::new(
+        format!(
+            "찜(claim)이 DynamoDB 에러로 실패했습니다. 타임라인의 \"에러\" 줄이 그 전달이고, 메시지는 큐로 돌아갔습니다. 에러 메시지를 읽어 보세요: {error}"
+        ),
+        format!(
+            "The claim failed with a DynamoDB error: the timeline's \"ERROR\" lines are those deliveries, given back to the queue. Read the error: {error}"
+        ),
+    );
+    if reserved {
+        advice.ko.push_str(" (예약어는 식에 그대로 쓸 수 없습니다. #status처럼 쓰고 expression_attribute_names로 이름을 알려 주세요.)");
+        advice.en.push_str(" (a reserved word cannot appear in an expression as is: write #status and name it with expression_attribute_names.)");
+    }
+    advice
 }

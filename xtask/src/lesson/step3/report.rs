@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::experiment::{Mode, Record};
 use super::scenario::{Fate, Final, Setting};
 use super::timeline_svg::{Bar, BarOutcome, Mark, MarkKind, Timeline};
+use crate::exercise::lang::Lang;
 
 /// One thing that happened to a job.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -281,10 +282,11 @@ pub fn build(record: &Record) -> ScenarioReport {
                 job,
                 JobEvent {
                     t: seconds(record, *at),
-                    kind: if word == "duplicate" {
-                        "duplicate"
-                    } else {
-                        "busy"
+                    kind: match word {
+                        "duplicate" => "duplicate",
+                        // The worker's own error: the claim did not reach a decision.
+                        "idempotency" => "claim_failed",
+                        _ => "busy",
                     },
                     environment,
                     detail: Some(count.to_string()),
@@ -349,30 +351,9 @@ pub fn build(record: &Record) -> ScenarioReport {
         (j.receives, j.commits, j.final_place)
             == (expected.receives, expected.commits, expected.final_place)
     });
-    let commits: u32 = jobs.iter().map(|j| j.commits).sum();
-    let committed = jobs.iter().filter(|j| j.commits > 0).count() as u32;
-    let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    // Deliveries the idempotency table kept from committing again.
-    let caught = record
-        .skips
-        .iter()
-        .filter(|(_, _, _, line)| line.starts_with("duplicate ") || line.starts_with("busy "))
-        .count();
-    let caught = if caught > 0 {
-        format!(
-            ", {} kept from a second commit by the idempotency table",
-            plural(caught, "delivery", "deliveries")
-        )
-    } else {
-        String::new()
-    };
     let verdict = format!(
-        "{}, {} ({}){caught}, {in_dlq} in the DLQ: {}",
-        plural(jobs.len(), "job", "jobs"),
-        plural(commits as usize, "commit", "commits"),
-        plural((commits - committed) as usize, "duplicate", "duplicates"),
+        "{}: {}",
+        counts(&jobs, Lang::En),
         if as_expected {
             "as AWS's rules say"
         } else {
@@ -490,6 +471,36 @@ fn picture(
 }
 
 pub fn subtitle(s: &Setting, mode: Mode) -> String {
+    subtitle_in(s, mode, Lang::En)
+}
+
+/// [`subtitle`] in `lang` (with both languages, the lesson's English).
+pub fn subtitle_in(s: &Setting, mode: Mode, lang: Lang) -> String {
+    if lang == Lang::Ko {
+        let visibility = if s.visibility_seconds == s.file_visibility_seconds {
+            format!("가시성 타임아웃 {}초", s.visibility_seconds)
+        } else {
+            format!(
+                "가시성 타임아웃 {}초, 매핑이 생긴 뒤 {}초로 바꿈",
+                s.file_visibility_seconds, s.visibility_seconds
+            )
+        };
+        return format!(
+            "작업 {}초, worker 타임아웃 {}초, {visibility}, maxReceiveCount {}, 하트비트 {}, {} 시간{}",
+            s.work_seconds,
+            s.function_timeout_seconds,
+            s.max_receive_count,
+            if s.heartbeat { "켬" } else { "끔" },
+            match mode {
+                Mode::Virtual => "가상",
+                Mode::Real => "실제",
+            },
+            match s.stale_delete {
+                localcloud::sqs::StaleDelete::Keep => "",
+                localcloud::sqs::StaleDelete::Delete => ", 예전 핸들로 하는 삭제도 지움",
+            }
+        );
+    }
     let visibility = if s.visibility_seconds == s.file_visibility_seconds {
         format!("visibility {} s", s.visibility_seconds)
     } else {
@@ -536,7 +547,10 @@ fn jobs_text(mut jobs: Vec<u32>) -> String {
     parts.join(", ")
 }
 
-pub(crate) fn describe(kind: &str, detail: Option<&str>) -> String {
+pub(crate) fn describe(kind: &str, detail: Option<&str>, lang: Lang) -> String {
+    if lang == Lang::Ko {
+        return describe_ko(kind, detail);
+    }
     match (kind, detail) {
         ("receive", Some(n)) => format!("receive #{n}"),
         ("commit", Some(n)) => format!("commit (of receive #{n})"),
@@ -547,30 +561,137 @@ pub(crate) fn describe(kind: &str, detail: Option<&str>) -> String {
         ("crash", _) => "invocation crashed (nothing deleted)".to_owned(),
         ("duplicate", Some(n)) => format!("receive #{n}: committed before, acknowledged"),
         ("busy", Some(n)) => format!("receive #{n}: in progress elsewhere, given back"),
-        ("claim_failed", Some(n)) => format!("receive #{n}: the claim failed, given back"),
+        ("claim_failed", Some(n)) => {
+            format!("receive #{n}: ERROR, the claim failed; given back")
+        }
         ("dlq", Some(d)) => format!("moved to the DLQ ({d})"),
         (k, _) => k.to_owned(),
     }
 }
 
+fn describe_ko(kind: &str, detail: Option<&str>) -> String {
+    match (kind, detail) {
+        ("receive", Some(n)) => format!("수신 #{n}"),
+        ("commit", Some(n)) => format!("커밋 (수신 #{n}의)"),
+        ("delete", _) => "삭제됨".to_owned(),
+        ("stale_delete", Some(why)) => format!(
+            "삭제 효과 없음 ({})",
+            match why {
+                "stale receipt handle" => "예전 수신의 핸들",
+                "message already gone" => "메시지가 이미 없음",
+                other => other,
+            }
+        ),
+        ("heartbeat", _) => "하트비트: 가시성 타임아웃 연장".to_owned(),
+        ("timeout", _) => "호출 시간 초과".to_owned(),
+        ("crash", _) => "호출 크래시 (아무것도 지우지 않음)".to_owned(),
+        ("duplicate", Some(n)) => format!("수신 #{n}: 이미 커밋된 작업, 확인만 함"),
+        ("busy", Some(n)) => format!("수신 #{n}: 다른 호출이 작업 중, 큐로 돌려보냄"),
+        ("claim_failed", Some(n)) => format!("수신 #{n}: 에러, 찜하지 못함, 큐로 돌려보냄"),
+        ("dlq", Some(d)) => {
+            let count: String = d.chars().filter(char::is_ascii_digit).collect();
+            format!("DLQ로 옮겨짐 (수신 {count}번 뒤)")
+        }
+        (k, _) => k.to_owned(),
+    }
+}
+
+/// What an exercise expects of every job, shown in the table's last
+/// column in place of AWS's rules, and the summary line's ending.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// The column's header, (ko, en).
+    pub header: (&'static str, &'static str),
+    /// (receives, commits, final) every job must show.
+    pub fate: Fate,
+    /// The summary's ending when every job matches, (ko, en).
+    pub met: (String, String),
+    /// The summary's ending when a job does not, (ko, en).
+    pub missed: (String, String),
+}
+
+impl Expectation {
+    pub fn met_by(&self, j: &JobReport) -> bool {
+        (j.receives, j.commits, j.final_place)
+            == (self.fate.receives, self.fate.commits, self.fate.final_place)
+    }
+}
+
+/// The summary's counts, in `lang` (with both languages, English):
+/// jobs, commits, duplicates, deliveries the table kept, jobs in the DLQ.
+pub fn counts(jobs: &[JobReport], lang: Lang) -> String {
+    let commits: u32 = jobs.iter().map(|j| j.commits).sum();
+    let committed = jobs.iter().filter(|j| j.commits > 0).count() as u32;
+    let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
+    let caught = jobs
+        .iter()
+        .flat_map(|j| &j.events)
+        .filter(|e| e.kind == "duplicate" || e.kind == "busy")
+        .count();
+    if lang == Lang::Ko {
+        let caught = if caught > 0 {
+            format!(", 멱등성 테이블이 막은 두 번째 커밋 {caught}번")
+        } else {
+            String::new()
+        };
+        return format!(
+            "작업 {}개, 커밋 {commits}번 (중복 {}번){caught}, DLQ {in_dlq}개",
+            jobs.len(),
+            commits - committed
+        );
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let caught = if caught > 0 {
+        format!(
+            ", {} kept from a second commit by the idempotency table",
+            plural(caught, "delivery", "deliveries")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{}, {} ({}){caught}, {in_dlq} in the DLQ",
+        plural(jobs.len(), "job", "jobs"),
+        plural(commits as usize, "commit", "commits"),
+        plural((commits - committed) as usize, "duplicate", "duplicates"),
+    )
+}
+
 /// The text a learner reads for one scenario.
 pub fn render(report: &ScenarioReport) -> String {
+    render_in(report, Lang::En, None)
+}
+
+/// [`render`] in `lang`, for an exercise: with an `expectation`, the last
+/// column and the summary say what the exercise expects, not AWS's rules
+/// (a learner's code that misses is the learner's, not AWS's).
+pub fn render_in(report: &ScenarioReport, lang: Lang, expectation: Option<&Expectation>) -> String {
     let mut out = String::new();
     out.push_str(&format!("━━ {} ━━\n", report.name));
     out.push_str(&format!(
         "{}\n\n",
-        subtitle(
+        subtitle_in(
             &report.setting,
             if report.is_virtual {
                 Mode::Virtual
             } else {
                 Mode::Real
-            }
+            },
+            lang
         )
     ));
-    out.push_str("| job | receives | commits | final | expected |\n|---:|---:|---:|---|---|\n");
+    let last = expectation.map_or(("기대", "expected"), |e| e.header);
+    out.push_str(&format!(
+        "| {} | {} | {} | {} | {} |\n|---:|---:|---:|---|---|\n",
+        lang.term("작업", "job"),
+        lang.term("수신", "receives"),
+        lang.term("커밋", "commits"),
+        lang.term("최종", "final"),
+        lang.term(last.0, last.1),
+    ));
     for j in &report.jobs {
-        let e = j.expected;
+        let e = expectation.map_or(j.expected, |x| x.fate);
         let ok = (j.receives, j.commits, j.final_place) == (e.receives, e.commits, e.final_place);
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} / {} / {} {} |\n",
@@ -584,7 +705,10 @@ pub fn render(report: &ScenarioReport) -> String {
             if ok { "✓" } else { "✗" }
         ));
     }
-    out.push_str("\ntimeline (seconds since the first job was sent)\n");
+    out.push_str(lang.term(
+        "\n타임라인 (첫 작업을 보낸 뒤 흐른 초)\n",
+        "\ntimeline (seconds since the first job was sent)\n",
+    ));
     // Events at the same tenth of a second and of the same kind, grouped.
     let mut groups: BTreeMap<(i64, u8, String), Vec<u32>> = BTreeMap::new();
     for j in &report.jobs {
@@ -594,21 +718,45 @@ pub fn render(report: &ScenarioReport) -> String {
                 .entry((
                     tenth,
                     kind_order(e.kind),
-                    describe(e.kind, e.detail.as_deref()),
+                    describe(e.kind, e.detail.as_deref(), lang),
                 ))
                 .or_default()
                 .push(j.input);
         }
     }
     for ((tenth, _, what), jobs) in groups {
-        let label = if jobs.len() == 1 { "job" } else { "jobs" };
+        let label = lang.term("작업", if jobs.len() == 1 { "job" } else { "jobs" });
         out.push_str(&format!(
-            "{:>7.1}  {what:<46} {label} {}\n",
+            "{:>7.1}  {} {label} {}\n",
             tenth as f64 / 10.0,
+            crate::exercise::lang::pad(&what, 46),
             jobs_text(jobs)
         ));
     }
-    out.push_str(&format!("\n{}\n", report.verdict));
+    match expectation {
+        None if lang != Lang::Ko => out.push_str(&format!("\n{}\n", report.verdict)),
+        None => out.push_str(&format!(
+            "\n{}: {}\n",
+            counts(&report.jobs, lang),
+            if report.as_expected {
+                "AWS의 규칙대로입니다"
+            } else {
+                "AWS의 규칙과 다릅니다"
+            }
+        )),
+        Some(x) => {
+            let (ko, en) = if report.jobs.iter().all(|j| x.met_by(j)) {
+                &x.met
+            } else {
+                &x.missed
+            };
+            out.push_str(&format!(
+                "\n{}: {}\n",
+                counts(&report.jobs, lang),
+                lang.term(ko, en)
+            ));
+        }
+    }
     if let Some(svg) = &report.svg {
         out.push_str(&format!("picture: {svg}\n"));
     }
