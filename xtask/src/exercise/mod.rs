@@ -13,6 +13,8 @@ pub mod attempt;
 pub mod catalog;
 pub mod checks;
 pub mod commands;
+#[cfg(test)]
+mod names;
 pub mod progress;
 #[cfg(test)]
 mod proofs;
