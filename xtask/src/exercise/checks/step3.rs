@@ -464,7 +464,7 @@ pub async fn slow_worker(attempt: &Attempt) -> Result<Verdict> {
             let advice = if after == 0 {
                 Advice::new(
                     format!(
-                        "커밋이 수신과 같은 순간에 왔습니다. 일이 하나도 기다리지 않았습니다({work}초를 기다려야 합니다). `slow_work.rs`의 TODO를 보세요. 막히면 `cargo xtask exercise hint`."
+                        "커밋이 수신과 같은 순간에 왔습니다. 일하는 시간 없이 곧바로 커밋한 것입니다({work}초를 기다려야 합니다). `slow_work.rs`의 TODO를 보세요. 막히면 `cargo xtask exercise hint`를 실행하세요."
                     ),
                     format!(
                         "The commit came at the very instant of its receive: the work never waited (it must wait {work} s). See the TODO in `slow_work.rs`; stuck? `cargo xtask exercise hint`."
