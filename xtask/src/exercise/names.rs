@@ -83,7 +83,7 @@ enum Name {
     File(String),
     /// The pieces to check: a path and, when written, its arguments.
     Rust(Vec<(String, Option<String>)>),
-    NotAName,
+    Skipped,
 }
 
 fn spans(text: &str) -> Vec<&str> {
@@ -144,15 +144,17 @@ fn read(span: &str) -> Name {
     let mut text = text.to_owned();
     while let Some(at) = text.find("::<") {
         let Some(end) = text[at..].find('>') else {
-            return Name::NotAName;
+            return Name::Skipped;
         };
         text.replace_range(at..at + end + 1, "");
     }
     let outside = outside_parens(&text).replace("::", "");
     if outside.contains(char::is_whitespace)
-        || outside.contains(['{', '}', '"', '\'', '=', ':', '/', '$', '#', '<', '>', '+', '*'])
+        || outside.contains([
+            '{', '}', '"', '\'', '=', ':', '/', '$', '#', '<', '>', '+', '*',
+        ])
     {
-        return Name::NotAName;
+        return Name::Skipped;
     }
     let text = text.strip_prefix('.').unwrap_or(&text);
     let pieces = split_top(text, '.');
@@ -164,11 +166,11 @@ fn read(span: &str) -> Name {
                 let placeholder = args.is_empty() || args == "_" || args.contains("..");
                 (&piece[..open], (!placeholder).then(|| args.to_owned()))
             }
-            Some(_) => return Name::NotAName,
+            Some(_) => return Name::Skipped,
             None => (*piece, None),
         };
         if !is_path(path) {
-            return Name::NotAName;
+            return Name::Skipped;
         }
         let called = piece.contains('(');
         if pieces.len() == 1 || called {
@@ -236,7 +238,7 @@ impl Corpus {
     /// Why `span` is not found, or `None` when it is (or is not a name).
     fn missing(&self, span: &str) -> Option<String> {
         match read(span) {
-            Name::NotAName => None,
+            Name::Skipped => None,
             Name::File(file) => {
                 (!self.files.contains(&file)).then(|| format!("no file {file} in the exercise"))
             }
@@ -355,7 +357,7 @@ fn the_matcher_reads_names_and_skips_the_rest() {
         "#status",
         "Option<String>",
     ] {
-        assert_eq!(read(not_a_name), Name::NotAName, "{not_a_name}");
+        assert_eq!(read(not_a_name), Name::Skipped, "{not_a_name}");
     }
 }
 

@@ -212,11 +212,7 @@ fn respond_by_a_learner(body: &[u8]) -> (http::StatusCode, String) {
     match ExactNumber::parse(&input.to_string()) {
         Ok(number) => (
             http::StatusCode::OK,
-            format!(
-                "{{\"input\":{},\"output\":{}}}",
-                number,
-                number.plus_one()
-            ),
+            format!("{{\"input\":{},\"output\":{}}}", number, number.plus_one()),
         ),
         Err(e) => refuse(&format!("input {e}")),
     }
