@@ -3,8 +3,8 @@
 # URL and COUNT come from the environment, with the local stack and 10 jobs
 # when unset:
 #   cargo xtask lesson step2 up            # in one terminal
-#   sh lessons/step2-sqs/produce.sh        # in another
-#   URL=https://<api>.execute-api.ap-northeast-2.amazonaws.com/produce COUNT=100 sh lessons/step2-sqs/produce.sh
+#   sh exercises/2-3-loop/produce.sh       # in another
+#   URL=https://<api>.execute-api.ap-northeast-2.amazonaws.com/produce COUNT=100 sh exercises/2-3-loop/produce.sh
 # (`cargo xtask lesson step2 loop` does the same with a progress bar.)
 set -eu
 URL="${URL:-http://127.0.0.1:3000/produce}"

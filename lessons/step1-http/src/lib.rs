@@ -15,7 +15,9 @@ pub mod scenario;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
+// exercise 1-2-validate/use: begin
 use lesson_kit::{ErrorBody, Job};
+// exercise 1-2-validate/use: end
 
 /// The answer to one request body: status and JSON text.
 pub fn respond(body: &[u8]) -> (StatusCode, String) {

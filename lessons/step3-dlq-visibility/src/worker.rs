@@ -1,6 +1,7 @@
 //! The slow worker: `WORK_SECONDS` of work per batch, then one commit per job.
 //!
-//! The work is a `tokio::time::sleep`, so tests play it under a paused clock.
+//! The work is [`crate::slow_work::work`], a `tokio::time::sleep`, so tests
+//! play it under a paused clock.
 //! The commit is the side effect that must happen once (the retrospective's
 //! money transfer); here it is one log line per job, so the number of
 //! transfers is the number of `commit <messageId>` lines.
@@ -8,10 +9,11 @@
 //! With `HEARTBEAT=on` the worker reads the queue's live `VisibilityTimeout`
 //! (GetQueueAttributes) at the start of each batch and, while it works, calls
 //! ChangeMessageVisibility for every message of the batch every half of that
-//! timeout. A new timeout counts from the call (SQS-API
-//! ChangeMessageVisibility), so the messages stay hidden as long as the
-//! worker is alive and working; if it crashes, the heartbeat stops with it
-//! and the messages come back after at most one timeout.
+//! timeout ([`crate::heartbeat`]; `work_on` below runs the two together). A
+//! new timeout counts from the call (SQS-API ChangeMessageVisibility), so
+//! the messages stay hidden as long as the worker is alive and working; if
+//! it crashes, the heartbeat stops with it and the messages come back after
+//! at most one timeout.
 //!
 //! With `IDEMPOTENCY=on` each job is first claimed in a DynamoDB table
 //! (`IDEMPOTENCY_TABLE`, see [`crate::idempotency`]): a job committed
@@ -23,16 +25,15 @@
 //! before Lambda can delete the message (step 3's `crash-after-commit`
 //! scenario: at-least-once delivery with the right configuration).
 
-use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::heartbeat::Heartbeat;
 use crate::idempotency::{Claim, Idempotency};
+use crate::slow_work;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::QueueAttributeName;
 use lesson_kit::Job;
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::Instant;
 
 /// The retrospective's `await delay(15000)`.
 pub const DEFAULT_WORK_SECONDS: u64 = 15;
@@ -41,15 +42,13 @@ pub const DEFAULT_WORK_SECONDS: u64 = 15;
 /// function's log stream when an emulator runs the handler in process.
 pub type LogSink<'a> = &'a (dyn Fn(String) + Send + Sync);
 
-/// The worker: an SQS client for the heartbeat, the queue it reads, how long
-/// a batch takes, whether the heartbeat is on, the idempotency table (if
-/// any) and the crash it plays (if any).
+/// The worker: how long a batch takes, the heartbeat (an SQS client and the
+/// queue it reads) if it is on, the idempotency table (if any) and the crash
+/// it plays (if any).
 #[derive(Clone, Debug)]
 pub struct Worker {
-    client: Client,
-    queue_url: String,
     work: Duration,
-    heartbeat: bool,
+    heartbeat: Option<Heartbeat>,
     idempotency: Option<Idempotency>,
     crash: CrashAfterCommit,
 }
@@ -113,10 +112,8 @@ impl Worker {
         heartbeat: bool,
     ) -> Self {
         Self {
-            client,
-            queue_url: queue_url.into(),
             work,
-            heartbeat,
+            heartbeat: heartbeat.then(|| Heartbeat::new(client, queue_url)),
             idempotency: None,
             crash: CrashAfterCommit::Off,
         }
@@ -180,7 +177,7 @@ impl Worker {
     }
 
     pub fn heartbeat(&self) -> bool {
-        self.heartbeat
+        self.heartbeat.is_some()
     }
 
     /// One batch: claim each job (when idempotency is on), work (with the
@@ -287,18 +284,17 @@ impl Worker {
         }
     }
 
-    /// The batch's work: `WORK_SECONDS`, with the heartbeat if it is on.
+    /// The batch's work ([`slow_work::work`], `WORK_SECONDS`), with the
+    /// heartbeat if it is on.
     async fn work_on(&self, event: &SqsEvent, log: LogSink<'_>) {
-        // exercise 3-1-slow-worker: begin
-        let visibility = if self.heartbeat {
-            self.visibility_timeout(log).await
-        } else {
-            None
+        let Some(heartbeat) = &self.heartbeat else {
+            slow_work::work(self.work).await;
+            return;
         };
-        match visibility {
+        match heartbeat.visibility_timeout(log).await {
             Some(0) => {
                 log("heartbeat off for this batch: the queue's VisibilityTimeout is 0 s, so its messages are visible to other consumers at once and there is no timeout to extend".to_owned());
-                sleep(self.work).await;
+                slow_work::work(self.work).await;
             }
             Some(seconds) => {
                 // Every half of the timeout: a late call still lands before
@@ -308,90 +304,12 @@ impl Worker {
                     // `biased`: when the work ends at the very instant a beat
                     // is due, the work wins and no beat is sent.
                     biased;
-                    () = sleep(self.work) => {}
-                    never = self.beat(&event.records, seconds, every, log) => match never {},
+                    () = slow_work::work(self.work) => {}
+                    never = heartbeat.beat(&event.records, seconds, every, log) => match never {},
                 }
             }
-            None => sleep(self.work).await,
+            None => slow_work::work(self.work).await,
         }
-        // exercise 3-1-slow-worker: end
-    }
-
-    /// The queue's `VisibilityTimeout` now (it may have been changed since
-    /// the deploy); `None`, logged, when it cannot be read.
-    async fn visibility_timeout(&self, log: LogSink<'_>) -> Option<u32> {
-        let answer = self
-            .client
-            .get_queue_attributes()
-            .queue_url(&self.queue_url)
-            .attribute_names(QueueAttributeName::VisibilityTimeout)
-            .send()
-            .await;
-        match answer {
-            Ok(output) => {
-                let value = output
-                    .attributes()
-                    .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout));
-                match value.map(|v| v.parse::<u32>()) {
-                    Some(Ok(seconds)) => Some(seconds),
-                    _ => {
-                        log(format!(
-                            "heartbeat off for this batch: GetQueueAttributes gave no VisibilityTimeout (got {value:?})"
-                        ));
-                        None
-                    }
-                }
-            }
-            Err(e) => {
-                log(format!(
-                    "heartbeat off for this batch: GetQueueAttributes failed: {}",
-                    describe(&e)
-                ));
-                None
-            }
-        }
-    }
-
-    /// Extends every message's visibility by `seconds`, `every` so often,
-    /// until the caller drops this future (when the work ends).
-    async fn beat(
-        &self,
-        records: &[SqsMessage],
-        seconds: u32,
-        every: Duration,
-        log: LogSink<'_>,
-    ) -> Infallible {
-        // exercise 3-4-heartbeat: begin
-        let mut next = Instant::now();
-        loop {
-            next += every;
-            sleep_until(next).await;
-            for record in records {
-                let id = record.message_id.as_deref().unwrap_or("?");
-                let Some(handle) = record.receipt_handle.as_deref() else {
-                    log(format!(
-                        "heartbeat {id} failed: the record has no receiptHandle"
-                    ));
-                    continue;
-                };
-                let answer = self
-                    .client
-                    .change_message_visibility()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(handle)
-                    // At most 43,200 s, which fits an i32.
-                    .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
-                    .send()
-                    .await;
-                match answer {
-                    Ok(_) => log(format!("heartbeat {id}: visible again in {seconds} s")),
-                    // Not fatal: the work goes on; at worst the message is
-                    // received again, which idempotency must absorb anyway.
-                    Err(e) => log(format!("heartbeat {id} failed: {}", describe(&e))),
-                }
-            }
-        }
-        // exercise 3-4-heartbeat: end
     }
 }
 
@@ -547,23 +465,6 @@ fn env_var(name: &str) -> Result<Option<String>, String> {
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not valid Unicode")),
-    }
-}
-
-/// What SQS said (`AWS.SimpleQueueService.MessageNotInflight: ...`), or why
-/// the call did not reach it.
-fn describe<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error {
-        SdkError::ServiceError(service) => format!(
-            "{}: {}",
-            service.err().code().unwrap_or("error"),
-            service.err().message().unwrap_or("")
-        ),
-        other => DisplayErrorContext(other).to_string(),
     }
 }
 

@@ -7,13 +7,16 @@
 //! - [`progress`]: `exercises/.progress.toml`, what the learner has done;
 //! - [`attempt`]: the learner's files and code, built and booted;
 //! - [`checks`]: one check per exercise, with the lessons' own rules;
-//! - [`commands`]: list, show, check, watch, hint, reset, solution.
+//! - [`commands`]: list, show, check, watch, hint, reset, solution;
+//! - `names` (tests): the names instructions and advice give exist in the code.
 
 pub mod attempt;
 pub mod catalog;
 pub mod checks;
 pub mod commands;
 pub mod lang;
+#[cfg(test)]
+mod names;
 pub mod progress;
 pub mod rustc;
 #[cfg(test)]

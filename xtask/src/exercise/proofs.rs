@@ -182,6 +182,52 @@ async fn handler_accepting_strings(
         .body(lambda_http::Body::Text(json))?)
 }
 
+/// A beginner's answer in their own words, with what the instruction names
+/// (`serde_json::Value`, `ExactNumber`, `ErrorBody`, `StatusCode`) and
+/// without the lesson's `Job`: it must pass.
+fn respond_by_a_learner(body: &[u8]) -> (http::StatusCode, String) {
+    use lesson_kit::{ErrorBody, ExactNumber};
+    let refuse = |message: &str| {
+        (
+            http::StatusCode::BAD_REQUEST,
+            ErrorBody::new(message).to_json(),
+        )
+    };
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(e) => return refuse(&format!("the body is not JSON: {e}")),
+    };
+    let Some(object) = value.as_object() else {
+        return refuse("send an object like {\"input\": 1}");
+    };
+    if object.len() != 1 {
+        return refuse("the body must have exactly one field, input");
+    }
+    let Some(input) = object.get("input") else {
+        return refuse("input is missing");
+    };
+    if !input.is_number() {
+        return refuse("input must be a number, without quotes");
+    }
+    match ExactNumber::parse(&input.to_string()) {
+        Ok(number) => (
+            http::StatusCode::OK,
+            format!("{{\"input\":{},\"output\":{}}}", number, number.plus_one()),
+        ),
+        Err(e) => refuse(&format!("input {e}")),
+    }
+}
+
+async fn handler_by_a_learner(
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let (status, json) = respond_by_a_learner(request.body().as_ref());
+    Ok(lambda_http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::Text(json))?)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_1_2() {
     let e = exercise("1-2-validate");
@@ -194,6 +240,13 @@ async fn validate_1_2() {
     assert_first_failure("1-2-validate-starting-point", &starter);
 
     assert_passes(&check(&e, &run(step1_code(step1_http::handler))).await);
+
+    let learner = check(&e, &run(step1_code(handler_by_a_learner))).await;
+    assert!(
+        learner.passed(),
+        "a beginner's answer without `Job` failed:\n{}",
+        learner.render()
+    );
 
     let wrong = check(&e, &run(step1_code(handler_accepting_strings))).await;
     assert_fails_saying(
@@ -442,7 +495,8 @@ async fn slow_worker_3_1() {
     .await;
     assert_passes(&lesson);
 
-    // Wrong: 15 s written in the code, whatever WORK_SECONDS says.
+    // Wrong: 15 s written in the code (in place of `how_long`), whatever
+    // WORK_SECONDS says.
     let fixed_15 =
         |setup: step3_experiment::WorkerSetup| -> anyhow::Result<step3_experiment::WorkerFn> {
             let worker = std::sync::Arc::new(step3_dlq_visibility::worker::Worker::new(

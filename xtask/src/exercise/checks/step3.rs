@@ -518,8 +518,8 @@ pub async fn slow_worker(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
             return Ok(Verdict::fail(
                 report + lang.term("✗ 커밋 없음\n", "✗ no commit\n"),
                 Advice::new(
-                    "커밋이 하나도 없습니다. 일한 뒤에 commit(event, log)을 부르는 줄이 남아 있는지 보세요.",
-                    "Nothing was committed: check that commit(event, log) is still called after the work.",
+                    "커밋이 하나도 없습니다. worker는 `work`가 끝난 뒤에 커밋합니다. `slow_work.rs`의 `work`가 끝나는지, `how_long`보다 오래 기다리지 않는지 보세요.",
+                    "Nothing was committed: the worker commits when `work` returns. Check that `work` in `slow_work.rs` returns, and waits no longer than `how_long`.",
                 ),
             ));
         }
@@ -547,20 +547,20 @@ pub async fn slow_worker(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
             let advice = if after == 0 {
                 Advice::new(
                     format!(
-                        "커밋이 수신과 같은 순간에 왔습니다. 아무것도 기다리지 않았습니다. commit(event, log) 앞에서 self.work({work}초)만큼 tokio의 sleep(...).await로 기다리세요."
+                        "커밋이 수신과 같은 순간에 왔습니다. 일하는 시간 없이 곧바로 커밋한 것입니다({work}초를 기다려야 합니다). `slow_work.rs`의 TODO를 보세요. 막히면 `cargo xtask exercise hint`를 실행하세요."
                     ),
                     format!(
-                        "The commit came at the very instant of its receive: nothing waited. Before commit(event, log), wait self.work ({work} s) with tokio's sleep(...).await."
+                        "The commit came at the very instant of its receive: the work never waited (it must wait {work} s). See the TODO in `slow_work.rs`; stuck? `cargo xtask exercise hint`."
                     ),
                 )
             } else {
                 Advice::new(
                     format!(
-                        "커밋이 수신 {:.1}초 뒤에 왔지만 WORK_SECONDS는 {work}초입니다. 숫자를 코드에 박지 말고 self.work를 쓰세요.",
+                        "커밋이 수신 {:.1}초 뒤에 왔지만 WORK_SECONDS는 {work}초입니다. 숫자를 코드에 박지 말고 `how_long`을 쓰세요.",
                         after as f64 / 1000.0
                     ),
                     format!(
-                        "The commit came {:.1} s after its receive, and WORK_SECONDS is {work}: wait self.work, not a number written in the code.",
+                        "The commit came {:.1} s after its receive, and WORK_SECONDS is {work}: wait `how_long`, not a number written in the code.",
                         after as f64 / 1000.0
                     ),
                 )
@@ -621,8 +621,8 @@ pub async fn heartbeat(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         ));
         let why = if extended == 0 {
             Advice::new(
-                "ChangeMessageVisibility가 한 번도 SQS에 닿지 않았습니다. beat 안에서 메시지마다 호출하세요. 호출했다면 .await가 빠지지 않았는지 보세요. Rust의 future는 .await 하기 전에는 아무 일도 하지 않으므로, beat(...)나 send()를 부르기만 하고 .await 하지 않으면 요청이 나가지 않습니다.".to_owned(),
-                "No ChangeMessageVisibility reached SQS: either it was not called (call it for each message inside beat), or it was called without `.await`. A Rust future does nothing until it is awaited, so `beat(...)` or `.send()` without `.await` sends no request.".to_owned(),
+                "ChangeMessageVisibility가 한 번도 SQS까지 가지 않았습니다. `heartbeat.rs`의 `Heartbeat::beat` 안에서 메시지마다 호출하세요. 호출했다면 .await가 빠지지 않았는지 보세요. Rust의 future는 .await 하기 전에는 아무 일도 하지 않으므로, beat(...)나 send()를 부르기만 하고 .await 하지 않으면 요청이 나가지 않습니다.".to_owned(),
+                "No ChangeMessageVisibility reached SQS: either it was not called (call it for each message inside `Heartbeat::beat` in `heartbeat.rs`), or it was called without `.await`. A Rust future does nothing until it is awaited, so `beat(...)` or `.send()` without `.await` sends no request.".to_owned(),
             )
         } else {
             Advice::new(
