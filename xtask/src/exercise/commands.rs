@@ -494,9 +494,19 @@ pub fn reset(name: Option<&str>, all: bool, yes: bool) -> Result<ExitCode> {
         }
     }
     if all {
-        // The copies CI's proofs link: made, never edited, no backup.
+        // The copies CI's proofs link: made, never edited, no backup; a
+        // source file the lesson no longer makes goes.
         for exercise in &chosen {
-            for made in starter::make_for(exercise, starter::Place::Proofs)? {
+            let made_files = starter::make_for(exercise, starter::Place::Proofs)?;
+            let src = starter::Place::Proofs.dir(exercise).join("src");
+            for entry in std::fs::read_dir(&src).into_iter().flatten().flatten() {
+                let name = format!("src/{}", entry.file_name().to_string_lossy());
+                if !made_files.iter().any(|m| m.path == name) {
+                    std::fs::remove_file(entry.path())?;
+                    println!("  {} -", shown(&entry.path()));
+                }
+            }
+            for made in made_files {
                 let path = starter::Place::Proofs.dir(exercise).join(&made.path);
                 if std::fs::read_to_string(&path).ok().as_deref() != Some(made.text.as_str()) {
                     if let Some(parent) = path.parent() {

@@ -16,7 +16,7 @@ pub mod scenario;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
-use lesson_kit::{ErrorBody, Job};
+use lesson_kit::{ErrorBody, ExactNumber};
 
 /// The answer to one request body: status and JSON text.
 pub fn respond(body: &[u8]) -> (StatusCode, String) {

@@ -55,11 +55,13 @@ pub fn work(event: &SqsEvent) -> (SqsBatchResponse, Vec<JobOutcome>) {
             .unwrap_or_else(|| "?".into());
         let body = record.body.as_deref().unwrap_or("");
         // TODO(2-2-plus-one): 회고의 TODO, "Step 1을 참고하여, +1 를 하는 코드를 넣으세요".
-        // body가 작업이면 JobOutcome::Done(input, input + 1)을 outcomes에 넣고, 아니면
-        // JobOutcome::Rejected를 넣고 이 메시지를 response.batch_item_failures에 보고하세요.
-        // TODO(2-2-plus-one): if `body` is a job, push JobOutcome::Done (input, input + 1) to
-        // `outcomes`; if not, push JobOutcome::Rejected and report the message in
-        // response.batch_item_failures.
+        // body가 작업이면 JobOutcome::Done { message_id, receive_count, input, output }
+        // (output은 input + 1)을 outcomes에 넣고, 아니면 JobOutcome::Rejected { .., reason }을
+        // 넣고 이 메시지를 response.batch_item_failures에 보고하세요(BatchItemFailure::default()).
+        // TODO(2-2-plus-one): if `body` is a job, push JobOutcome::Done { message_id,
+        // receive_count, input, output } (output is input + 1) to `outcomes`; if not, push
+        // JobOutcome::Rejected { .., reason } and report the message in
+        // response.batch_item_failures (BatchItemFailure::default()).
         let _ = (
             body,
             &message_id,

@@ -27,20 +27,9 @@
 //! a message redriven from the dead-letter queue, or sent twice by a
 //! producer that retried, is a new message with a new id and the same job.
 //!
-//! `expires` is the table's Time to Live attribute (epoch seconds). TTL
-//! deletes expired records eventually, "typically within a few days", and
-//! until then reads still return them (DDB-DG "Time to Live"), so the
-//! condition itself treats an expired record as absent, as AWS's guide
-//! advises.
-//!
-//! What this does not cover: a crash *between* the commit and the
-//! `COMPLETED` mark leaves an `IN_PROGRESS` record, which the next delivery
-//! may claim once its deadline has passed, and commit again. A real
-//! transfer closes that gap by making the mark and the side effect one
-//! transaction (DynamoDB `TransactWriteItems`), or by handing the key to a
-//! payment API that deduplicates on it.
+//! The record's other side (marking it `COMPLETED` after the commit, how
+//! long it is kept, what it does not cover) is in [`crate::idempotency_table`].
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -48,10 +37,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-/// How long a job's record is kept (its `expires`): a redelivery within
-/// this time finds it. SQS keeps a message at most 14 days; a day is far
-/// longer than any redelivery of this lesson.
-pub const DEFAULT_KEEP_FOR: Duration = Duration::from_secs(24 * 3600);
+use crate::idempotency_table::{DEFAULT_KEEP_FOR, number, status};
 
 /// A job's record in the table, as the worker reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,9 +54,9 @@ pub enum Claim {
 /// The idempotency table and how long records are kept.
 #[derive(Clone, Debug)]
 pub struct Idempotency {
-    client: Client,
-    table: String,
-    keep_for: Duration,
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) keep_for: Duration,
 }
 
 impl Idempotency {
@@ -96,7 +82,7 @@ impl Idempotency {
     ) -> Result<Claim, String> {
         // Epoch seconds: `expires` is the table's TTL attribute.
         let now_seconds = now_millis.div_euclid(1000);
-        let expires = now_seconds + i64::try_from(self.keep_for.as_secs()).unwrap_or(i64::MAX / 2);
+        let expires = self.expires(now_seconds);
         // TODO(3-5-idempotent): 조건부 PutItem 한 번으로 `key`를 찜하세요. 조건이 맞으면
         // Claim::Claimed, 실패하면 돌아온 항목의 status를 보고 Claim::Completed나
         // Claim::InProgress를 돌려주세요. 지금은 모든 전달이 커밋합니다(멱등하지 않음).
@@ -114,40 +100,4 @@ impl Idempotency {
         );
         Ok(Claim::Claimed)
     }
-
-    /// Marks `key` done: later deliveries of the job are acknowledged
-    /// without a commit.
-    pub async fn complete(&self, key: &str, now_millis: i64) -> Result<(), String> {
-        let expires = now_millis.div_euclid(1000)
-            + i64::try_from(self.keep_for.as_secs()).unwrap_or(i64::MAX / 2);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("id", AttributeValue::S(key.to_owned()))
-            .update_expression(
-                "SET #status = :completed, expires = :expires REMOVE in_progress_until",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":completed", AttributeValue::S("COMPLETED".into()))
-            .expression_attribute_values(":expires", number(expires))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| match &e {
-                SdkError::ServiceError(service) => format!(
-                    "{}: {}",
-                    service.err().code().unwrap_or("error"),
-                    service.err().message().unwrap_or("")
-                ),
-                other => DisplayErrorContext(other).to_string(),
-            })
-    }
-}
-
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn status(item: Option<&HashMap<String, AttributeValue>>) -> Option<&str> {
-    item?.get("status")?.as_s().ok().map(String::as_str)
 }

@@ -67,10 +67,21 @@
 //!   `HEARTBEAT`, `QUEUE_URL`) and its log lines. Its
 //!   [`handle`](worker::Worker::handle) takes a log sink, so the same code
 //!   runs in the Lambda binary (`println!`) and in an emulator, in process.
-//! - [`idempotency`]: the table's conditional writes (claim, complete).
+//! - [`slow_work`]: the batch's work, the retrospective's `await delay(15000)`.
+//! - [`heartbeat`]: the queue's visibility timeout, read and extended while
+//!   the worker works.
+//! - [`idempotency`]: the claim, one conditional write before the work;
+//!   [`idempotency_table`]: the record's attributes and the mark after the
+//!   commit.
 //! - The producer is [`step2_sqs::producer::Producer`]; `src/bin/` only
 //!   builds both `bootstrap`s under step 3's names.
 
+#[path = "../../../../lessons/step3-dlq-visibility/src/heartbeat.rs"]
+pub mod heartbeat;
 pub mod idempotency;
+#[path = "../../../../lessons/step3-dlq-visibility/src/idempotency_table.rs"]
+pub mod idempotency_table;
+#[path = "../../../../lessons/step3-dlq-visibility/src/slow_work.rs"]
+pub mod slow_work;
 #[path = "../../../../lessons/step3-dlq-visibility/src/worker.rs"]
 pub mod worker;
