@@ -471,24 +471,7 @@ const SPELLING: &[(&str, &str)] = &[("올바라도", "올발라도")];
 /// prefix, variant). They are printed, not failed; remove a line once its
 /// file is fixed. docs/exercises.md's `exercise list` samples print
 /// exercises.toml's titles.
-const PENDING: &[(&str, &str)] = &[
-    ("exercises/exercises.toml", "올바라도"),
-    ("exercises/exercises.toml", "찜"),
-    ("exercises/exercises.toml", "DynamoDB 표"),
-    ("exercises/exercises.toml", "표"),
-    ("exercises/exercises.toml", "커밋 없이 확인"),
-    ("exercises/exercises.toml", "queue 구성"),
-    ("exercises/exercises.toml", "queue` 구성"),
-    ("exercises/exercises.toml", "구성(construct)"),
-    ("exercises/exercises.toml", "Lift의 구성"),
-    ("exercises/exercises.toml", "구성 이름"),
-    ("xtask/src/exercise/", "찜"),
-    ("xtask/src/exercise/", "충돌"),
-    ("xtask/src/exercise/", "확인(삭제)"),
-    ("xtask/src/exercise/", "queue 구성"),
-    ("xtask/src/exercise/", "queue인 구성"),
-    ("docs/exercises.md", "queue 구성"),
-];
+const PENDING: &[(&str, &str)] = &[];
 
 fn is_hangul(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)

@@ -1,7 +1,9 @@
 //! The worker: one batch of SQS messages in, input + 1 for each.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use lesson_kit::Job;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+// 쓸 때 앞의 // 를 지우세요. / Remove the // when you use them.
+// use aws_lambda_events::event::sqs::BatchItemFailure;
+// use lesson_kit::Job;
 
 /// What happened to one message, for the log and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

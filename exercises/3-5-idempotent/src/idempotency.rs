@@ -33,11 +33,12 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-
-use crate::idempotency_table::{DEFAULT_KEEP_FOR, number, status};
+use crate::idempotency_table::DEFAULT_KEEP_FOR;
+// 쓸 때 앞의 // 를 지우세요. / Remove the // when you use them.
+// use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+// use aws_sdk_dynamodb::operation::put_item::PutItemError;
+// use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+// use crate::idempotency_table::{number, status};
 
 /// A job's record in the table, as the worker reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

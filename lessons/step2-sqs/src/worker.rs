@@ -1,7 +1,9 @@
 //! The worker: one batch of SQS messages in, input + 1 for each.
 
+// exercise 2-2-plus-one/use: begin
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lesson_kit::Job;
+// exercise 2-2-plus-one/use: end
 
 /// What happened to one message, for the log and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,11 +33,13 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+// exercise 3-5-idempotent/use: begin
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::idempotency_table::{DEFAULT_KEEP_FOR, number, status};
+// exercise 3-5-idempotent/use: end
 
 /// A job's record in the table, as the worker reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

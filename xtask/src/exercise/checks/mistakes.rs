@@ -438,7 +438,7 @@ async fn a_failed_claim_is_an_error_in_the_timeline() {
         let advice = verdict.failure.unwrap();
         match lang {
             Lang::Ko => {
-                assert!(text.contains("에러, 찜하지 못함"), "{text}");
+                assert!(text.contains("에러, 선점하지 못함"), "{text}");
                 assert!(advice.ko.contains("ValidationException"), "{}", advice.ko);
                 assert!(advice.ko.contains("#status"), "{}", advice.ko);
             }

@@ -136,7 +136,7 @@ pub async fn route(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         return Ok(Verdict::fail(
             report,
             Advice::new(
-                "POST가 아닌 요청(GET /)도 함수에 닿았습니다. 과제는 POST / 경로 하나입니다. method를 post로 정하세요.",
+                "POST가 아닌 요청(GET /)도 함수까지 갔습니다. 과제는 POST / 경로 하나입니다. method를 post로 정하세요.",
                 "A request that is not a POST (GET /) reached the function too: the exercise asks for the one route POST /. Set its method to post.",
             ),
         ));

@@ -128,7 +128,7 @@ async fn boot(attempt: &Attempt, lang: Lang) -> Result<Result<Booted, Verdict>> 
             return Ok(Err(Verdict::fail(
                 shown,
                 Advice::new(
-                    "큐가 없습니다. 최상위 constructs: 아래에 type: queue인 구성(jobs)을 만들면 Lift가 큐와 DLQ를 함께 만듭니다.",
+                    "큐가 없습니다. 최상위 constructs: 아래에 type: queue인 컨스트럭트(jobs)을 만들면 Lift가 큐와 DLQ를 함께 만듭니다.",
                     "There is no queue: a construct of `type: queue` (jobs) under the top-level `constructs:` makes Lift create the queue and its DLQ.",
                 ),
             )));
@@ -267,7 +267,7 @@ pub fn construct_under_functions(text: &str) -> Option<String> {
 fn construct_advice(file: &str, key: &str) -> Advice {
     Advice::new(
         format!(
-            "{file}의 functions: 아래에 {key}가 type: queue인 Lift 구성으로 쓰여 있습니다. 그래서 함수로 읽혀 handler가 없다고 나옵니다. type: queue인 구성은 functions:가 아니라 최상위(들여쓰기 없이) constructs: 아래에 씁니다. constructs:를 provider:, functions:와 같은 깊이에 두고 {key}를 그 아래로 옮기세요."
+            "{file}의 functions: 아래에 {key}가 type: queue인 Lift 컨스트럭트로 쓰여 있습니다. 그래서 함수로 읽혀 handler가 없다고 나옵니다. type: queue인 컨스트럭트는 functions:가 아니라 최상위(들여쓰기 없이) constructs: 아래에 씁니다. constructs:를 provider:, functions:와 같은 깊이에 두고 {key}를 그 아래로 옮기세요."
         ),
         format!(
             "In {file}, {key} is written under `functions:` as a Lift construct of `type: queue`, so it is read as a function and has no handler. A `type: queue` construct belongs under the top-level `constructs:` (no indentation, beside `provider:` and `functions:`), not under `functions:`: move {key} there."
@@ -326,7 +326,7 @@ pub async fn queue(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         return Ok(Verdict::fail(
             report,
             Advice::new(
-                "작업은 큐에 들어갔지만 worker가 처리하지 않았습니다. queue 구성의 worker(handler, package.artifact)를 보세요.",
+                "작업은 큐에 들어갔지만 worker가 처리하지 않았습니다. queue 컨스트럭트의 worker(handler, package.artifact)를 보세요.",
                 "The jobs reached the queue, but no worker processed them: look at the queue construct's worker (handler, package.artifact).",
             ),
         ));

@@ -680,11 +680,11 @@ pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
                 "✓ {name}: {}\n",
                 match scenario {
                     Scenario::IdempotentCrash => lang.term(
-                        "모든 작업이 정확히 한 번 커밋됨, 크래시 뒤의 전달은 확인만 함",
+                        "모든 작업이 정확히 한 번 커밋됨, 크래시 뒤의 전달은 처리 완료 응답만 함",
                         "every job committed exactly once, the delivery after the crash acknowledged",
                     ),
                     _ => lang.term(
-                        "모든 작업이 정확히 한 번 커밋됨, 작업 중에 온 전달은 돌려보내고 그다음 전달은 확인만 함",
+                        "모든 작업이 정확히 한 번 커밋됨, 작업 중에 온 전달은 돌려보내고 그다음 전달은 처리 완료 응답만 함",
                         "every job committed exactly once, the deliveries during the work given back, the next one acknowledged",
                     ),
                 }
@@ -710,7 +710,7 @@ pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
         let in_dlq = observed.jobs.iter().any(|j| j.final_place == Final::Dlq);
         if let Some(line) = refused {
             report.push_str(&lang.term_owned(
-                format!("\n찜이 실패한 worker 로그:\n   │ {line}\n"),
+                format!("\n선점이 실패한 worker 로그:\n   │ {line}\n"),
                 format!("\nThe worker's log where the claim failed:\n   │ {line}\n"),
             ));
         }
@@ -718,12 +718,12 @@ pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
             claim_error_advice(line)
         } else if most == 0 {
             Advice::new(
-                "커밋이 하나도 없습니다. 처음 전달의 찜은 성공해야(Claim::Claimed) 합니다. 조건이 '기록이 없을 때'(attribute_not_exists(id))에 맞는지 보세요.",
+                "커밋이 하나도 없습니다. 처음 전달의 선점은 성공해야(Claim::Claimed) 합니다. 조건이 '기록이 없을 때'(attribute_not_exists(id))에 맞는지 보세요.",
                 "Nothing was committed: the first delivery's claim must succeed (Claim::Claimed). Check that the condition holds when there is no record (attribute_not_exists(id)).",
             )
         } else if most > 1 && scenario == Scenario::IdempotentCrash {
             Advice::new(
-                "충돌 뒤의 두 번째 전달이 다시 커밋했습니다. 완료된 작업의 기록이 있으면 조건이 실패해야 하고, 그때 돌아온 항목의 status가 COMPLETED면 Claim::Completed를 돌려줘야 합니다.",
+                "크래시 뒤의 두 번째 전달이 다시 커밋했습니다. 완료된 작업의 기록이 있으면 조건이 실패해야 하고, 그때 돌아온 항목의 status가 COMPLETED면 Claim::Completed를 돌려줘야 합니다.",
                 "The delivery after the crash committed again: with a completed job's record the condition must fail, and when the returned item's status is COMPLETED, claim must return Claim::Completed.",
             )
         } else if most > 1 {
@@ -803,7 +803,7 @@ fn claim_error_advice(line: &str) -> Advice {
     let reserved = error.to_ascii_lowercase().contains("reserved");
     let mut advice = Advice::new(
         format!(
-            "찜(claim)이 DynamoDB 에러로 실패했습니다. 타임라인의 \"에러\" 줄이 그 전달이고, 메시지는 큐로 돌아갔습니다. 에러 메시지를 읽어 보세요: {error}"
+            "선점(claim)이 DynamoDB 에러로 실패했습니다. 타임라인의 \"에러\" 줄이 그 전달이고, 메시지는 큐로 돌아갔습니다. 에러 메시지를 읽어 보세요: {error}"
         ),
         format!(
             "The claim failed with a DynamoDB error: the timeline's \"ERROR\" lines are those deliveries, given back to the queue. Read the error: {error}"

@@ -587,7 +587,7 @@ fn describe_ko(kind: &str, detail: Option<&str>) -> String {
         ("crash", _) => "호출 크래시 (아무것도 지우지 않음)".to_owned(),
         ("duplicate", Some(n)) => format!("수신 #{n}: 이미 커밋된 작업, 확인만 함"),
         ("busy", Some(n)) => format!("수신 #{n}: 다른 호출이 작업 중, 큐로 돌려보냄"),
-        ("claim_failed", Some(n)) => format!("수신 #{n}: 에러, 찜하지 못함, 큐로 돌려보냄"),
+        ("claim_failed", Some(n)) => format!("수신 #{n}: 에러, 선점하지 못함, 큐로 돌려보냄"),
         ("dlq", Some(d)) => {
             let count: String = d.chars().filter(char::is_ascii_digit).collect();
             format!("DLQ로 옮겨짐 (수신 {count}번 뒤)")

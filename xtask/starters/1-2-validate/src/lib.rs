@@ -16,7 +16,8 @@ pub mod scenario;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
-use lesson_kit::{ErrorBody, ExactNumber};
+// 쓸 때 앞의 // 를 지우세요. / Remove the // when you use them.
+// use lesson_kit::{ErrorBody, ExactNumber};
 
 /// The answer to one request body: status and JSON text.
 pub fn respond(body: &[u8]) -> (StatusCode, String) {
