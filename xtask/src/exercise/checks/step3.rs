@@ -733,7 +733,7 @@ pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
             )
         } else if early {
             Advice::new(
-                "아직 진행 중인 작업을 완료된 것으로 보고 확인(삭제)했습니다. 첫 worker가 죽으면 그 작업은 사라집니다. status가 COMPLETED일 때만 Claim::Completed, 그 밖에는 Claim::InProgress를 돌려주세요.",
+                "아직 진행 중인 작업을 완료된 것으로 보고 처리 완료 응답을 했습니다(메시지가 지워짐). 첫 worker가 죽으면 그 작업은 사라집니다. status가 COMPLETED일 때만 Claim::Completed, 그 밖에는 Claim::InProgress를 돌려주세요.",
                 "A job still in progress was acknowledged (deleted) as if completed: if the first worker died, the job would be lost. Return Claim::Completed only when status is COMPLETED, Claim::InProgress otherwise.",
             )
         } else if in_dlq {

@@ -84,7 +84,7 @@ impl Idempotency {
         // Epoch seconds: `expires` is the table's TTL attribute.
         let now_seconds = now_millis.div_euclid(1000);
         let expires = self.expires(now_seconds);
-        // TODO(3-5-idempotent): 조건부 PutItem 한 번으로 `key`를 찜하세요. 조건이 맞으면
+        // TODO(3-5-idempotent): 조건부 PutItem 한 번으로 `key`를 선점하세요. 조건이 맞으면
         // Claim::Claimed, 실패하면 돌아온 항목의 status를 보고 Claim::Completed나
         // Claim::InProgress를 돌려주세요. 지금은 모든 전달이 커밋합니다(멱등하지 않음).
         // TODO(3-5-idempotent): claim `key` with one conditional PutItem. When the
