@@ -112,7 +112,8 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     let sh = Shell::new()?;
     sh.change_dir(paths::root());
     let learners = learners_packages()?;
-    let work = crate::exercise::starter::learners_work(&crate::exercise::catalog::Catalog::load()?)?;
+    let work =
+        crate::exercise::starter::learners_work(&crate::exercise::catalog::Catalog::load()?)?;
     if work.is_empty() {
         eprintln!(
             "exercises/: the starting points. ci tests the workshop (the lessons, and the starting points through xtask/starters/), never exercises/."
@@ -155,10 +156,10 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         sh,
         "cargo test --workspace {excluded...} --all-targets --no-run --quiet"
     )
-        .env("RUSTC_WORKSPACE_WRAPPER", &clippy)
-        .env("CLIPPY_ARGS", clippy_args)
-        .run()
-        .context("clippy or the build failed (the messages above say where)")?;
+    .env("RUSTC_WORKSPACE_WRAPPER", &clippy)
+    .env("CLIPPY_ARGS", clippy_args)
+    .run()
+    .context("clippy or the build failed (the messages above say where)")?;
 
     steps.start("the tools (Python venv, osls, Chromium), installed meanwhile");
     match tools.join() {

@@ -50,7 +50,10 @@ pub fn list(json: bool) -> Result<ExitCode> {
     let catalog = Catalog::load()?;
     let progress = Progress::load()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list_json(&catalog, &progress))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list_json(&catalog, &progress))?
+        );
     } else {
         print!("{}", render_list(&catalog, &progress, Lang::current()));
     }
@@ -164,7 +167,9 @@ pub fn prepare() -> Result<ExitCode> {
         .iter()
         .filter_map(|e| e.package.clone())
         .collect();
-    println!("연습에 필요한 것을 모두 빌드합니다(처음에는 몇 분 걸립니다). / Building what the checks need (minutes, the first time).");
+    println!(
+        "연습에 필요한 것을 모두 빌드합니다(처음에는 몇 분 걸립니다). / Building what the checks need (minutes, the first time)."
+    );
     let sh = xshell::Shell::new()?;
     sh.change_dir(paths::root());
     for exercise in catalog
@@ -174,16 +179,18 @@ pub fn prepare() -> Result<ExitCode> {
     {
         attempt::lesson_of(exercise)?.build(Profile::Debug)?;
     }
-    // Together: each crate alone resolves the same features (workspace-hack),
-    // so this builds what each check's `cargo build -p <crate>` finds fresh.
-    let selected: Vec<String> = packages
-        .iter()
-        .flat_map(|p| ["-p".to_owned(), p.clone()])
-        .collect();
-    xshell::cmd!(sh, "cargo build {selected...}")
-        .run()
-        .context("building the exercise crates failed")?;
-    println!("준비됐습니다. 수업 중의 검사는 학습자의 코드만 컴파일합니다. / Ready: a check in class compiles only the learner's code.");
+    // One at a time, as each check builds it (`cargo build -p <crate>`):
+    // every exercise crate's library takes its lesson's name, and built
+    // together their copies in target/debug/ would collide.
+    for package in &packages {
+        println!("  {}", attempt::build_command(package));
+        xshell::cmd!(sh, "cargo build -p {package}")
+            .run()
+            .with_context(|| format!("building {package} failed"))?;
+    }
+    println!(
+        "준비됐습니다. 수업 중의 검사는 학습자의 코드만 컴파일합니다. / Ready: a check in class compiles only the learner's code."
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -230,22 +237,25 @@ pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
     let lang = Lang::current();
     for (file, path) in exercise.files.iter().zip(exercise.learner_files()) {
         if !path.exists() {
-            return Ok((Verdict::fail(
-                Lang::current().term_owned(
-                    format!("✗ {}/{file} 파일이 없습니다\n", exercise.dir_display()),
-                    format!("✗ {}/{file} is missing\n", exercise.dir_display()),
-                ),
-                Advice::new(
-                    format!(
-                        "파일이 없습니다. `cargo xtask exercise reset {}`로 처음 파일을 다시 만드세요.",
-                        exercise.name
+            return Ok((
+                Verdict::fail(
+                    Lang::current().term_owned(
+                        format!("✗ {}/{file} 파일이 없습니다\n", exercise.dir_display()),
+                        format!("✗ {}/{file} is missing\n", exercise.dir_display()),
                     ),
-                    format!(
-                        "The file is gone: `cargo xtask exercise reset {}` makes the starting point again.",
-                        exercise.name
+                    Advice::new(
+                        format!(
+                            "파일이 없습니다. `cargo xtask exercise reset {}`로 처음 파일을 다시 만드세요.",
+                            exercise.name
+                        ),
+                        format!(
+                            "The file is gone: `cargo xtask exercise reset {}` makes the starting point again.",
+                            exercise.name
+                        ),
                     ),
                 ),
-            ), FAILED));
+                FAILED,
+            ));
         }
     }
     let attempt = Attempt::learner(exercise)?;

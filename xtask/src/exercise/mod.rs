@@ -18,9 +18,9 @@ pub mod lang;
 #[cfg(test)]
 mod names;
 pub mod progress;
-pub mod rustc;
 #[cfg(test)]
 mod proofs;
+pub mod rustc;
 pub mod starter;
 
 use std::process::ExitCode;
@@ -89,7 +89,10 @@ pub enum ExerciseCommand {
 }
 
 pub fn run(args: ExerciseArgs) -> Result<ExitCode> {
-    match args.command.unwrap_or(ExerciseCommand::List { json: false }) {
+    match args
+        .command
+        .unwrap_or(ExerciseCommand::List { json: false })
+    {
         ExerciseCommand::List { json } => commands::list(json),
         ExerciseCommand::Prepare => commands::prepare(),
         ExerciseCommand::Show { name } => commands::show(name.as_deref()),

@@ -69,10 +69,7 @@ pub fn files_hash(exercise: &Exercise) -> String {
         hash.update((text.len() as u64).to_le_bytes());
         hash.update(&text);
     }
-    hash.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Progress {

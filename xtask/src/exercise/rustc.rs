@@ -163,13 +163,18 @@ fn note(d: &Diagnostic) -> Option<Note> {
                 code: Some("E0308"),
             }
         }
-        "E0308" if has("expected `String`, found `&str`") || has("expected `String`, found `&'static str`") => Note {
-            key: "E0308 String",
-            ko: "\"...\" 리터럴은 &str(빌린 문자열)이고, String(가진 문자열)이 필요한 곳에는 .to_string()이나 String::from(...)으로 바꿉니다.",
-            en: "A \"...\" literal is a &str (a borrowed string); where a String (an owned one) is expected, convert it with .to_string() or String::from(...).",
-            example: "let s: String = \"hi\";              // error[E0308]\nlet s: String = \"hi\".to_string();  // ok",
-            code: Some("E0308"),
-        },
+        "E0308"
+            if has("expected `String`, found `&str`")
+                || has("expected `String`, found `&'static str`") =>
+        {
+            Note {
+                key: "E0308 String",
+                ko: "\"...\" 리터럴은 &str(빌린 문자열)이고, String(가진 문자열)이 필요한 곳에는 .to_string()이나 String::from(...)으로 바꿉니다.",
+                en: "A \"...\" literal is a &str (a borrowed string); where a String (an owned one) is expected, convert it with .to_string() or String::from(...).",
+                example: "let s: String = \"hi\";              // error[E0308]\nlet s: String = \"hi\".to_string();  // ok",
+                code: Some("E0308"),
+            }
+        }
         "E0308" if has("expected `&str`, found `String`") => Note {
             key: "E0308 &str",
             ko: "String이 있는데 &str이 필요하면 앞에 &를 붙여 빌려 줍니다(&s 또는 s.as_str()).",
@@ -254,13 +259,17 @@ fn note(d: &Diagnostic) -> Option<Note> {
             example: "let a = 1       // error: expected `;`\nlet a = 1;      // ok",
             code: None,
         },
-        "" if d.level == "error" && (has("unclosed delimiter") || has("unexpected closing delimiter")) => Note {
-            key: "}",
-            ko: "여는 괄호와 닫는 괄호({ }, ( ))의 짝이 맞지 않습니다. 에디터에서 괄호 짝을 따라가 보세요. 에러가 가리키는 곳보다 앞에서 빠진 경우가 많습니다.",
-            en: "Opening and closing brackets ({ }, ( )) do not pair: follow the pairs in your editor; the missing one is often before the place the error points at.",
-            example: "fn f() { if x { y() }    // error: unclosed delimiter\nfn f() { if x { y() } }  // ok",
-            code: None,
-        },
+        "" if d.level == "error"
+            && (has("unclosed delimiter") || has("unexpected closing delimiter")) =>
+        {
+            Note {
+                key: "}",
+                ko: "여는 괄호와 닫는 괄호({ }, ( ))의 짝이 맞지 않습니다. 에디터에서 괄호 짝을 따라가 보세요. 에러가 가리키는 곳보다 앞에서 빠진 경우가 많습니다.",
+                en: "Opening and closing brackets ({ }, ( )) do not pair: follow the pairs in your editor; the missing one is often before the place the error points at.",
+                example: "fn f() { if x { y() }    // error: unclosed delimiter\nfn f() { if x { y() } }  // ok",
+                code: None,
+            }
+        }
         "unused_must_use" if has("futures do nothing") => Note {
             key: ".await",
             ko: "async 함수를 부르면 Future가 만들어질 뿐, .await하기 전에는 아무 일도 일어나지 않습니다. JavaScript의 Promise와 달리 저절로 실행되지 않습니다.",
@@ -297,7 +306,12 @@ mod tests {
         let stdout = [
             r#"{"reason":"compiler-artifact"}"#.to_owned(),
             message("error", "E0308", "mismatched types", rendered),
-            message("error", "", "aborting due to 1 previous error", "error: aborting"),
+            message(
+                "error",
+                "",
+                "aborting due to 1 previous error",
+                "error: aborting",
+            ),
             "not json".to_owned(),
         ]
         .join("\n");
@@ -305,8 +319,14 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         let errors: Vec<&Diagnostic> = found.iter().filter(|d| d.level == "error").collect();
         let shown = explain_errors(&errors[..1], Lang::Both);
-        assert!(shown.contains("--> exercises/1-2-validate/src/lib.rs:24:10"), "{shown}");
-        assert!(shown.contains("^^^ expected `StatusCode`, found integer"), "{shown}");
+        assert!(
+            shown.contains("--> exercises/1-2-validate/src/lib.rs:24:10"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("^^^ expected `StatusCode`, found integer"),
+            "{shown}"
+        );
         assert!(shown.contains("help: ..."), "{shown}");
         assert!(shown.contains("참고 (E0308"), "{shown}");
         assert!(shown.contains("rustc --explain E0308"), "{shown}");
@@ -317,12 +337,22 @@ mod tests {
     #[test]
     fn only_the_first_two_errors_are_shown() {
         let stdout: Vec<String> = (0..5)
-            .map(|i| message("error", "E0425", "cannot find value", &format!("error[E0425]: number {i}")))
+            .map(|i| {
+                message(
+                    "error",
+                    "E0425",
+                    "cannot find value",
+                    &format!("error[E0425]: number {i}"),
+                )
+            })
             .collect();
         let found = diagnostics(&stdout.join("\n"));
         let errors: Vec<&Diagnostic> = found.iter().collect();
         let shown = explain_errors(&errors, Lang::En);
-        assert!(shown.contains("number 0") && shown.contains("number 1"), "{shown}");
+        assert!(
+            shown.contains("number 0") && shown.contains("number 1"),
+            "{shown}"
+        );
         assert!(!shown.contains("number 2"), "{shown}");
         assert!(shown.contains("and 3 more"), "{shown}");
         assert_eq!(shown.matches("Note (E0425)").count(), 1, "{shown}");
@@ -333,18 +363,63 @@ mod tests {
     #[test]
     fn the_common_errors_have_notes() {
         let cases = [
-            ("E0308", "mismatched types", "expected `String`, found `&str`", "E0308 String"),
-            ("E0308", "mismatched types", "expected `f64`, found integer", "E0308 float"),
-            ("E0308", "mismatched types", "expected `i32`, found `u32`", "E0308"),
+            (
+                "E0308",
+                "mismatched types",
+                "expected `String`, found `&str`",
+                "E0308 String",
+            ),
+            (
+                "E0308",
+                "mismatched types",
+                "expected `f64`, found integer",
+                "E0308 float",
+            ),
+            (
+                "E0308",
+                "mismatched types",
+                "expected `i32`, found `u32`",
+                "E0308",
+            ),
             ("E0425", "cannot find value `x` in this scope", "", "E0425"),
             ("E0599", "no method named `foo` found", "", "E0599"),
-            ("E0639", "cannot create non-exhaustive struct using struct expression", "", "E0639"),
+            (
+                "E0639",
+                "cannot create non-exhaustive struct using struct expression",
+                "",
+                "E0639",
+            ),
             ("E0382", "use of moved value: `body`", "", "E0382"),
-            ("E0507", "cannot move out of `*x` which is behind a shared reference", "", "E0507"),
-            ("E0502", "cannot borrow `v` as mutable because it is also borrowed as immutable", "", "E0502"),
-            ("E0061", "this function takes 4 arguments but 1 argument was supplied", "", "E0061"),
-            ("E0277", "the `?` operator can only be used in a function that returns `Result`", "", "E0277 ?"),
-            ("E0277", "cannot add a float to an integer", "", "E0277 numbers"),
+            (
+                "E0507",
+                "cannot move out of `*x` which is behind a shared reference",
+                "",
+                "E0507",
+            ),
+            (
+                "E0502",
+                "cannot borrow `v` as mutable because it is also borrowed as immutable",
+                "",
+                "E0502",
+            ),
+            (
+                "E0061",
+                "this function takes 4 arguments but 1 argument was supplied",
+                "",
+                "E0061",
+            ),
+            (
+                "E0277",
+                "the `?` operator can only be used in a function that returns `Result`",
+                "",
+                "E0277 ?",
+            ),
+            (
+                "E0277",
+                "cannot add a float to an integer",
+                "",
+                "E0277 numbers",
+            ),
             ("", "expected `;`, found `let`", "", ";"),
             ("", "this file contains an unclosed delimiter", "", "}"),
         ];

@@ -586,7 +586,10 @@ mod tests {
         assert_eq!(clean, Vec::<String>::new());
         assert_eq!(
             worked,
-            ["exercises/1-1-route/serverless.yml", "exercises/2-3-loop/produce.sh"]
+            [
+                "exercises/1-1-route/serverless.yml",
+                "exercises/2-3-loop/produce.sh"
+            ]
         );
     }
 

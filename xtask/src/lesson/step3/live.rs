@@ -61,7 +61,11 @@ impl Live {
             let mut printed = self.printed.lock().unwrap_or_else(|e| e.into_inner());
             for job in &built.jobs {
                 for event in &job.events {
-                    let what = report::describe(event.kind, event.detail.as_deref(), crate::exercise::lang::Lang::En);
+                    let what = report::describe(
+                        event.kind,
+                        event.detail.as_deref(),
+                        crate::exercise::lang::Lang::En,
+                    );
                     let key = (
                         (event.t * 1000.0).round() as i64,
                         report::kind_order(event.kind),
