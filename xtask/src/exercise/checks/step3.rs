@@ -72,6 +72,17 @@ async fn experiment(
     .context("the experiment stopped")?
 }
 
+/// The run drawn as the lesson draws its own
+/// (`target/step3/exercise-<name>-<scenario>.svg`), its path printed at the
+/// report's end, so a learner can look at their own race.
+fn drawn(mut report: ScenarioReport, exercise: &str) -> ScenarioReport {
+    let stem = format!("exercise-{exercise}-{}", report.name);
+    if let Ok(path) = lesson_step3::write_picture_as(&report, &stem) {
+        report.svg = Some(path);
+    }
+    report
+}
+
 /// The learner's file, with the work set to the retrospective's 15 s
 /// whatever it says (the work is the problem's given, not a knob).
 fn learner_config(path: &std::path::Path, context: &ResolveContext) -> Result<ServerlessConfig> {
@@ -227,7 +238,7 @@ pub async fn predict(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
                 ),
             ));
         };
-        let observed = experiment(scenario, 1, None).await?;
+        let observed = drawn(experiment(scenario, 1, None).await?, "3-2-predict");
         let job = observed.jobs.first().context("the experiment ran no job")?;
         let hit = (guess.receives, guess.commits, final_place)
             == (job.receives, job.commits, job.final_place);
@@ -308,7 +319,7 @@ pub async fn fix_config(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
     }
     let lift_note = provider_timeout_only(&text);
     let observed = match experiment(Scenario::Fixed, 2, Some(path)).await {
-        Ok(observed) => observed,
+        Ok(observed) => drawn(observed, "3-3-fix-config"),
         Err(e) => {
             let mut ko = "이 설정으로는 실험을 돌릴 수 없습니다. 위의 메시지를 보세요.".to_owned();
             let mut en =
@@ -595,7 +606,7 @@ pub async fn heartbeat(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
                 return Ok(Verdict::fail(report, unfinished(&why)));
             }
         };
-        let observed = report::build(&record);
+        let observed = drawn(report::build(&record), "3-4-heartbeat");
         let all_once = every_job_once(&observed);
         if all_once {
             report.push_str(&lang.term_owned(
@@ -674,7 +685,7 @@ pub async fn idempotent(attempt: &Attempt, lang: Lang) -> Result<Verdict> {
                 return Ok(Verdict::fail(report, unfinished(&why)));
             }
         };
-        let observed = report::build(&record);
+        let observed = drawn(report::build(&record), "3-5-idempotent");
         if observed.as_expected && observed.jobs.iter().all(|j| j.commits == 1) {
             report.push_str(&format!(
                 "✓ {name}: {}\n",

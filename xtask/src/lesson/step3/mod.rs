@@ -222,6 +222,16 @@ pub fn runtime(mode: Mode) -> Result<tokio::runtime::Runtime> {
 }
 
 fn write_picture(report: &report::ScenarioReport, mode: Mode) -> Result<String> {
+    let name = match mode {
+        Mode::Virtual => report.name.to_owned(),
+        Mode::Real => format!("{}-real", report.name),
+    };
+    write_picture_as(report, &name)
+}
+
+/// Writes `report`'s picture as `target/step3/<stem>.svg`; the path as a
+/// learner types it.
+pub fn write_picture_as(report: &report::ScenarioReport, stem: &str) -> Result<String> {
     let timeline = report
         .timeline
         .as_ref()
@@ -229,10 +239,7 @@ fn write_picture(report: &report::ScenarioReport, mode: Mode) -> Result<String> 
     let svg = timeline_svg::render_svg(timeline).map_err(anyhow::Error::msg)?;
     let dir = pictures_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = match mode {
-        Mode::Virtual => format!("{}.svg", report.name),
-        Mode::Real => format!("{}-real.svg", report.name),
-    };
+    let name = format!("{stem}.svg");
     std::fs::write(dir.join(&name), svg)?;
     Ok(format!("target/step3/{name}"))
 }

@@ -758,7 +758,7 @@ pub fn render_in(report: &ScenarioReport, lang: Lang, expectation: Option<&Expec
         }
     }
     if let Some(svg) = &report.svg {
-        out.push_str(&format!("picture: {svg}\n"));
+        out.push_str(&format!("{}: {svg}\n", lang.term("그림", "picture")));
     }
     out
 }
