@@ -148,13 +148,13 @@ impl Progress {
     pub fn state(&self, catalog: &Catalog, exercise: &Exercise) -> State {
         if self.is_done(exercise) {
             State::Done
+        } else if self.done.contains(&exercise.name) {
+            State::Changed
         } else if self
             .current(catalog)
             .is_some_and(|c| c.name == exercise.name)
         {
             State::Current
-        } else if self.done.contains(&exercise.name) {
-            State::Changed
         } else {
             State::NotStarted
         }
@@ -201,7 +201,7 @@ mod tests {
             let file = first.learner_files()[0].clone();
             std::fs::write(&file, "# changed\n").unwrap();
             assert_eq!(progress.current(&catalog).unwrap().name, "1-1-route");
-            assert_eq!(progress.state(&catalog, first), State::Current);
+            assert_eq!(progress.state(&catalog, first), State::Changed);
             let second = catalog.get("1-2-validate").unwrap();
             progress.record(second, "passed");
             std::fs::write(second.learner_files()[0].clone(), "// changed\n").unwrap();

@@ -163,6 +163,13 @@ fn note(d: &Diagnostic) -> Option<Note> {
                 code: Some("E0308"),
             }
         }
+        "E0308" if has("expected `StatusCode`") => Note {
+            key: "E0308 StatusCode",
+            ko: "HTTP 상태는 숫자가 아니라 StatusCode 값입니다. 400 대신 StatusCode::BAD_REQUEST, 200 대신 StatusCode::OK를 씁니다.",
+            en: "An HTTP status is a StatusCode value, not a number: StatusCode::BAD_REQUEST rather than 400, StatusCode::OK rather than 200.",
+            example: "return (400, message);                      // error[E0308]\nreturn (StatusCode::BAD_REQUEST, message);  // ok",
+            code: Some("E0308"),
+        },
         "E0308"
             if has("expected `String`, found `&str`")
                 || has("expected `String`, found `&'static str`") =>
@@ -363,6 +370,12 @@ mod tests {
     #[test]
     fn the_common_errors_have_notes() {
         let cases = [
+            (
+                "E0308",
+                "mismatched types",
+                "expected `StatusCode`, found integer",
+                "E0308 StatusCode",
+            ),
             (
                 "E0308",
                 "mismatched types",
