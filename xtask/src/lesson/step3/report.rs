@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::experiment::{Mode, Record};
 use super::scenario::{Fate, Final, Setting};
-use super::timeline_svg::{Bar, BarOutcome, Mark, MarkKind, Timeline};
+use super::timeline_svg::{BarOutcome, Bi, Delivery, JobLane, MarkKind, Timeline, Work};
 use crate::exercise::lang::Lang;
 
 /// One thing that happened to a job.
@@ -386,6 +386,9 @@ pub(crate) fn kind_order(kind: &str) -> u8 {
     }
 }
 
+/// The picture: one lane per job, each receive with the window it opened
+/// (from the record's events: when the message shows again, each heartbeat,
+/// the delete), the invocation that worked on it and the marks of what it did.
 fn picture(
     record: &Record,
     jobs: &[JobReport],
@@ -394,80 +397,206 @@ fn picture(
     job_of: &BTreeMap<&str, u32>,
     verdict: &str,
 ) -> Timeline {
-    let lane_count = lanes.len();
-    let mut timeline = Timeline {
-        title: format!("{}: {verdict}", record.scenario.name()),
-        subtitle: subtitle(&record.setting, record.mode),
-        end_s: 1.0,
-        lanes: std::iter::once("SQS queue".to_owned())
-            .chain((1..=lane_count).map(|n| format!("env {n}")))
-            .collect(),
-        invocations: Vec::new(),
-        marks: Vec::new(),
-    };
-    for i in invocations {
-        let Some(&lane) = lanes.get(&i.environment) else {
+    let lang = Lang::current();
+    let mut by_job: BTreeMap<u32, JobLane> = jobs
+        .iter()
+        .map(|j| {
+            (
+                j.input,
+                JobLane {
+                    job: j.input,
+                    deliveries: Vec::new(),
+                    dlq_s: None,
+                },
+            )
+        })
+        .collect();
+    let mut visibility_changes = Vec::new();
+    for event in &record.events {
+        let t = seconds(record, event.at_epoch_millis);
+        let lane = |id: &str| job_of.get(id).copied();
+        match &event.kind {
+            EventKind::MessageReceived {
+                queue,
+                message_id,
+                receive_count,
+                visible_again_at_epoch_millis,
+                ..
+            } if *queue == record.queue => {
+                let Some(lane) = lane(message_id).and_then(|j| by_job.get_mut(&j)) else {
+                    continue;
+                };
+                let work = invocations
+                    .iter()
+                    .find(|i| i.messages.contains(&(message_id.clone(), *receive_count)))
+                    .and_then(|i| {
+                        Some(Work {
+                            env: *lanes.get(&i.environment)?,
+                            start_s: seconds(record, i.start),
+                            end_s: seconds(record, i.end.unwrap_or(i.start)),
+                            outcome: match i.outcome {
+                                Some(InvocationResult::Success) | None => BarOutcome::Success,
+                                Some(InvocationResult::Timeout) => BarOutcome::Timeout,
+                                Some(InvocationResult::Crash) => BarOutcome::Crash,
+                                Some(InvocationResult::Error) => BarOutcome::Error,
+                            },
+                        })
+                    });
+                lane.deliveries.push(Delivery {
+                    receive_s: t,
+                    receive_count: *receive_count,
+                    visible_at_s: seconds(record, *visible_again_at_epoch_millis),
+                    extensions: Vec::new(),
+                    deleted_s: None,
+                    work,
+                    marks: Vec::new(),
+                });
+            }
+            // The message's visibility is its latest receive's.
+            EventKind::VisibilityChanged {
+                queue,
+                message_id,
+                visible_again_at_epoch_millis,
+            } if *queue == record.queue => {
+                if let Some(d) = lane(message_id)
+                    .and_then(|j| by_job.get_mut(&j))
+                    .and_then(|l| l.deliveries.last_mut())
+                {
+                    d.extensions
+                        .push((t, seconds(record, *visible_again_at_epoch_millis)));
+                }
+            }
+            EventKind::MessageDeleted { queue, message_id } if *queue == record.queue => {
+                if let Some(d) = lane(message_id)
+                    .and_then(|j| by_job.get_mut(&j))
+                    .and_then(|l| l.deliveries.last_mut())
+                {
+                    d.deleted_s.get_or_insert(t);
+                }
+            }
+            EventKind::QueueAttributesChanged { queue, attributes } if *queue == record.queue => {
+                if let Some(v) = attributes.get("VisibilityTimeout") {
+                    visibility_changes.push((t.max(0.0), v.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    // The marks, each on the delivery it belongs to: by receive count, or
+    // the environment that worked on it (the delete follows its invocation).
+    for job in jobs {
+        let Some(lane) = by_job.get_mut(&job.input) else {
             continue;
         };
-        let label = i
-            .messages
-            .iter()
-            .filter_map(|(id, _)| job_of.get(id.as_str()))
-            .map(|j| format!("job {j}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        timeline.invocations.push(Bar {
-            lane,
-            start_s: seconds(record, i.start),
-            end_s: seconds(record, i.end.unwrap_or(i.start)),
-            outcome: match i.outcome {
-                Some(InvocationResult::Success) | None => BarOutcome::Success,
-                Some(InvocationResult::Timeout) => BarOutcome::Timeout,
-                Some(InvocationResult::Error | InvocationResult::Crash) => BarOutcome::Error,
-            },
-            label,
-        });
-    }
-    for job in jobs {
         for e in &job.events {
             let kind = match e.kind {
-                "receive" => MarkKind::Receive,
                 "commit" => MarkKind::Commit,
+                "duplicate" | "busy" => MarkKind::Skipped,
                 "delete" => MarkKind::Delete,
                 "stale_delete" => MarkKind::StaleDelete,
-                "heartbeat" => MarkKind::Heartbeat,
-                "timeout" => MarkKind::Timeout,
-                "dlq" => MarkKind::DlqMove,
+                "dlq" => {
+                    lane.dlq_s = Some(e.t);
+                    continue;
+                }
                 _ => continue,
             };
-            timeline.marks.push(Mark {
-                lane: e.environment.unwrap_or(0),
-                t_s: e.t,
-                kind,
-                label: job.input.to_string(),
-            });
+            let count: Option<u32> = match kind {
+                MarkKind::Commit | MarkKind::Skipped => e.detail.as_deref().and_then(|d| d.parse().ok()),
+                _ => None,
+            };
+            let by_count = count.and_then(|c| lane.deliveries.iter().position(|d| d.receive_count == c));
+            let by_env = || {
+                lane.deliveries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        d.work
+                            .as_ref()
+                            .is_some_and(|w| Some(w.env) == e.environment && w.end_s <= e.t + 1e-9)
+                    })
+                    .max_by(|a, b| {
+                        let end = |d: &Delivery| d.work.as_ref().map_or(0.0, |w| w.end_s);
+                        end(a.1).total_cmp(&end(b.1))
+                    })
+                    .map(|(k, _)| k)
+            };
+            let latest = || lane.deliveries.iter().rposition(|d| d.receive_s <= e.t + 1e-9);
+            if let Some(k) = by_count.or_else(by_env).or_else(latest) {
+                lane.deliveries[k].marks.push((e.t, kind));
+            }
         }
     }
-    for event in &record.events {
-        if let EventKind::QueueAttributesChanged { queue, attributes } = &event.kind
-            && *queue == record.queue
-            && let Some(v) = attributes.get("VisibilityTimeout")
-        {
-            timeline.marks.push(Mark {
-                lane: 0,
-                t_s: seconds(record, event.at_epoch_millis).max(0.0),
-                kind: MarkKind::VisibilityChange,
-                label: format!("visibility {v} s"),
-            });
+    let job_lanes: Vec<JobLane> = by_job.into_values().collect();
+    let mut last = visibility_changes.iter().map(|v| v.0).fold(0.0f64, f64::max);
+    for l in &job_lanes {
+        last = last.max(l.dlq_s.unwrap_or(0.0));
+        for d in &l.deliveries {
+            let deadline = d.extensions.last().map_or(d.visible_at_s, |e| e.1);
+            last = last.max(d.deleted_s.map_or(deadline, |t| t.min(deadline)));
+            last = last.max(d.work.as_ref().map_or(0.0, |w| w.end_s));
+            last = last.max(d.marks.iter().map(|m| m.0).fold(0.0, f64::max));
         }
     }
-    let last = jobs
+    let s = &record.setting;
+    let commits: u32 = jobs.iter().map(|j| j.commits).sum();
+    let committed = jobs.iter().filter(|j| j.commits > 0).count() as u32;
+    let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
+    let caught = record
+        .skips
         .iter()
-        .flat_map(|j| j.events.iter().map(|e| e.t))
-        .chain(timeline.invocations.iter().map(|b| b.end_s))
-        .fold(0.0f64, f64::max);
-    timeline.end_s = (last * 1.05 + 1.0).ceil();
-    timeline
+        .filter(|(_, _, _, line)| line.starts_with("duplicate ") || line.starts_with("busy "))
+        .count();
+    let as_expected = verdict.ends_with("as AWS's rules say") && !verdict.contains("NOT as");
+    let ko_title = format!(
+        "{}: 작업 {}개, 커밋 {}번 (중복 {}번){}, DLQ에 {}개: {}",
+        record.scenario.name(),
+        jobs.len(),
+        commits,
+        commits - committed,
+        if caught > 0 {
+            format!(", 멱등성 테이블이 두 번째 커밋을 막은 전달 {caught}번")
+        } else {
+            String::new()
+        },
+        in_dlq,
+        if as_expected {
+            "AWS 규칙대로"
+        } else {
+            "AWS 규칙과 다름"
+        }
+    );
+    let ko_visibility = if s.visibility_seconds == s.file_visibility_seconds {
+        format!("가시성 제한 시간 {}초", s.visibility_seconds)
+    } else {
+        format!(
+            "가시성 제한 시간 {}초, 매핑이 생긴 뒤 {}초로 바꿈",
+            s.file_visibility_seconds, s.visibility_seconds
+        )
+    };
+    let ko_subtitle = format!(
+        "작업 {}초, 워커 제한 시간 {}초, {ko_visibility}, maxReceiveCount {}, 하트비트 {}, {}{}{}",
+        s.work_seconds,
+        s.function_timeout_seconds,
+        s.max_receive_count,
+        if s.heartbeat { "켬" } else { "끔" },
+        match record.mode {
+            Mode::Virtual => "가상 시간",
+            Mode::Real => "실제 시간",
+        },
+        if s.fifo { ", FIFO 큐" } else { "" },
+        match s.stale_delete {
+            localcloud::sqs::StaleDelete::Keep => "",
+            localcloud::sqs::StaleDelete::Delete => ", 예전 핸들로 삭제해도 지워짐",
+        }
+    );
+    Timeline {
+        lang,
+        title: Bi::new(ko_title, format!("{}: {verdict}", record.scenario.name())),
+        subtitle: Bi::new(ko_subtitle, subtitle(s, record.mode)),
+        end_s: (last * 1.04 + 1.0).ceil(),
+        jobs: job_lanes,
+        visibility_changes,
+    }
 }
 
 pub fn subtitle(s: &Setting, mode: Mode) -> String {

@@ -1,90 +1,154 @@
 //! Render a step-3 experiment timeline (SQS visibility timeouts) as SVG with the `plotters` SVG
-//! backend: one horizontal lane per queue / Lambda execution environment, invocation bars coloured
-//! by outcome, marks for receive / commit / delete / ... events, title, subtitle and a legend.
+//! backend. One lane per job ("작업 1 / job 1"); inside it one row per delivery that overlaps
+//! another, so a job worked on twice at once shows as two bars one above the other. A delivery
+//! draws the window its receive opened (shaded, from the receive to the moment the message shows
+//! again, cut at its delete, pushed back by each heartbeat), the invocation that worked on it
+//! (labelled with its execution environment, coloured by outcome) and its marks: receive, commit,
+//! delete, a delete that did nothing, the idempotency table refusing a second commit, the moment
+//! the message is visible again, and a dashed link from there to the receive (or the move to the
+//! DLQ) it caused.
 //!
-//! The plot is laid out in pixel space on the root drawing area; a `plotters` chart provides the
-//! time axis, ticks and vertical gridlines. Text is emitted as SVG `<text>` (no fonts are loaded,
-//! so neither fontconfig nor freetype is needed) and `plotters` escapes `<`, `>`, `&`, quotes.
-//! Output is deterministic: same input, byte-identical SVG.
+//! Everything is laid out first ([`layout`]: pixel positions, every text label's box, which
+//! kinds were drawn), then painted. No fonts are loaded (text is SVG `<text>`, escaped by
+//! `plotters`); widths are estimated, generously for Hangul. Labels never overlap: fixed ones are
+//! placed apart by construction, optional ones (an invocation's environment) only where they
+//! fit. The legend lists only what was drawn. Output is deterministic.
 //!
-//! Input rules: at least one lane and one invocation, `end_s` finite and > 0, lane indices in
-//! range, all times finite and bars with `end_s >= start_s` (else `Err`). Times outside
-//! `0..=end_s` are clamped to the plot edge. Marks at (almost) the same lane and time are fanned
-//! out in a small grid; marks on lane 0 (the queue) also show their job labels.
-//! `VisibilityChange` marks are drawn as a dashed vertical line across all lanes with a label.
+//! Input rules: at least one job, `end_s` finite and > 0, all times finite, invocations ending
+//! at or after they start (else `Err`). Times outside `0..=end_s` are clamped to the plot edge.
 
-use plotters::coord::Shift;
+use std::collections::BTreeSet;
+
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+pub use crate::exercise::lang::Lang;
+
+/// A text in both languages; [`Lang`] picks.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bi {
+    pub ko: String,
+    pub en: String,
+}
+impl Bi {
+    pub fn new(ko: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            ko: ko.into(),
+            en: en.into(),
+        }
+    }
+    /// Both: `ko / en` (one string, for short labels).
+    pub fn one_line(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Ko => self.ko.clone(),
+            Lang::En => self.en.clone(),
+            Lang::Both => format!("{} / {}", self.ko, self.en),
+        }
+    }
+    /// Both: Korean, then English, as two paragraphs.
+    fn paragraphs(&self, lang: Lang) -> Vec<&str> {
+        match lang {
+            Lang::Ko => vec![&self.ko],
+            Lang::En => vec![&self.en],
+            Lang::Both => vec![&self.ko, &self.en],
+        }
+    }
+}
+fn tr(lang: Lang, ko: &str, en: &str) -> String {
+    Bi::new(ko, en).one_line(lang)
+}
+
 #[derive(Debug, Clone)]
 pub struct Timeline {
-    /// e.g. "short-visibility — 5 jobs, 15 commits (10 duplicates), 5 in the DLQ"
-    pub title: String,
-    /// e.g. "work 15 s, visibility 10 s, maxReceiveCount 3, virtual time"
-    pub subtitle: String,
-    /// x axis end, seconds (>= every time below)
+    pub lang: Lang,
+    /// e.g. "short-visibility: 5 jobs, 15 commits (10 duplicates), 5 in the DLQ: ..."
+    pub title: Bi,
+    /// e.g. "work 15 s, worker timeout 20 s, visibility 10 s, ..."
+    pub subtitle: Bi,
+    /// x axis end, seconds
     pub end_s: f64,
-    /// lane 0 is always the queue itself ("SQS queue"); then "env 1", "env 2", ...
-    pub lanes: Vec<String>,
-    pub invocations: Vec<Bar>,
-    pub marks: Vec<Mark>,
+    pub jobs: Vec<JobLane>,
+    /// The queue's visibility timeout set (SetQueueAttributes): (time, seconds).
+    pub visibility_changes: Vec<(f64, String)>,
 }
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
-    pub lane: usize,
+pub struct JobLane {
+    /// The job's number (its input).
+    pub job: u32,
+    pub deliveries: Vec<Delivery>,
+    /// When the message was moved to the dead-letter queue.
+    pub dlq_s: Option<f64>,
+}
+/// One receive of the job's message and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub receive_s: f64,
+    pub receive_count: u32,
+    /// When the receive said the message shows again (receive + visibility timeout).
+    pub visible_at_s: f64,
+    /// ChangeMessageVisibility (a heartbeat): (when, the new moment it shows again).
+    pub extensions: Vec<(f64, f64)>,
+    /// When the message was deleted while this receive held it (the window ends there).
+    pub deleted_s: Option<f64>,
+    pub work: Option<Work>,
+    /// Commits, deletes, ... at their times.
+    pub marks: Vec<(f64, MarkKind)>,
+}
+/// The invocation that worked on a delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Work {
+    /// Execution environment, numbered in order of first use.
+    pub env: usize,
     pub start_s: f64,
     pub end_s: f64,
     pub outcome: BarOutcome,
-    pub label: String,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BarOutcome {
     Success,
     Error,
+    Crash,
     Timeout,
 }
-#[derive(Debug, Clone, PartialEq)]
-pub struct Mark {
-    pub lane: usize,
-    pub t_s: f64,
-    pub kind: MarkKind,
-    pub label: String,
-}
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MarkKind {
     Receive,
+    Heartbeat,
     Commit,
+    /// The idempotency table kept this delivery from committing (duplicate / busy).
+    Skipped,
     Delete,
     StaleDelete,
-    Heartbeat,
-    Timeout,
+    VisibleAgain,
     DlqMove,
+}
+
+/// What the legend can show: everything drawn has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    Window,
+    MovedDeadline,
+    Bar(BarOutcome),
+    Mark(MarkKind),
+    Cause,
     VisibilityChange,
 }
 
-const WIDTH: u32 = 1200;
-const LANE_H: i32 = 36;
-const TOP_H: i32 = 84; // title, subtitle, one strip for visibility-change labels
-const AXIS_H: i32 = 44; // tick labels + "time (s)"
+const WIDTH: i32 = 1200;
 const PAD: i32 = 16;
-const LEGEND_ROW_H: i32 = 26;
+const ROW_H: i32 = 30;
+const LANE_PAD: i32 = 6;
+const AXIS_H: i32 = 46;
+const LEGEND_ROW_H: i32 = 24;
+const MARK_W: i32 = 14;
 const FONT: &str = "sans-serif";
-const OUTCOMES: [BarOutcome; 3] = [BarOutcome::Success, BarOutcome::Error, BarOutcome::Timeout];
-const KINDS: [MarkKind; 8] = [
-    MarkKind::Receive,
-    MarkKind::Commit,
-    MarkKind::Delete,
-    MarkKind::StaleDelete,
-    MarkKind::Heartbeat,
-    MarkKind::Timeout,
-    MarkKind::DlqMove,
-    MarkKind::VisibilityChange,
-];
-
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type Res = Result<(), String>;
+const TITLE_PX: f64 = 19.0;
+const SUBTITLE_PX: f64 = 13.0;
+const NAME_PX: f64 = 14.0;
+const TICK_PX: f64 = 12.0;
+const SMALL_PX: f64 = 10.5;
+const LEGEND_PX: f64 = 12.5;
 
 fn rgb(hex: u32) -> RGBColor {
     RGBColor((hex >> 16) as u8, (hex >> 8) as u8, hex as u8)
@@ -92,65 +156,797 @@ fn rgb(hex: u32) -> RGBColor {
 fn err<E: std::fmt::Display>(e: E) -> String {
     format!("SVG drawing failed: {e}")
 }
-/// Text style whose SVG `font-size` is `px` (the SVG backend divides the size by 1.24).
-fn font(px: f64, hex: u32, bold: bool, h: HPos, v: VPos) -> TextStyle<'static> {
-    let f = (FONT, px * 1.24).into_font();
-    let f = if bold { f.style(FontStyle::Bold) } else { f };
-    f.color(&rgb(hex)).pos(Pos::new(h, v))
+
+/// Estimated width of `s` at `px` pixels in a sans-serif font (no font metrics here): generous,
+/// Hangul and other wide characters a full em.
+pub fn text_w(s: &str, px: f64, bold: bool) -> i32 {
+    let em: f64 = s
+        .chars()
+        .map(|c| match c {
+            '\u{1100}'..='\u{11ff}'
+            | '\u{2e80}'..='\u{a4cf}'
+            | '\u{ac00}'..='\u{d7a3}'
+            | '\u{f900}'..='\u{faff}'
+            | '\u{ff00}'..='\u{ffef}' => 1.0,
+            ' ' | 'i' | 'l' | 'j' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' => 0.34,
+            'm' | 'w' | 'M' | 'W' | '—' | '…' => 0.9,
+            'A'..='Z' => 0.72,
+            _ => 0.6,
+        })
+        .sum();
+    (em * px * if bold { 1.1 } else { 1.0 }).ceil() as i32
 }
-/// Rough width of `s` in a sans-serif font of `px` pixels (no font metrics available).
-fn text_w(s: &str, px: f64) -> i32 {
-    (s.chars().count() as f64 * px * 0.56).ceil() as i32
+
+/// `text` broken at spaces into lines of at most `width` pixels; a word wider than that is cut
+/// into pieces (never dropped).
+pub fn wrap(text: &str, px: f64, bold: bool, width: i32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let candidate = if cur.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{cur} {word}")
+        };
+        if text_w(&candidate, px, bold) <= width {
+            cur = candidate;
+            continue;
+        }
+        if !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+        }
+        // the word alone, cut if it must be
+        for c in word.chars() {
+            let mut next = cur.clone();
+            next.push(c);
+            if text_w(&next, px, bold) > width && !cur.is_empty() {
+                lines.push(std::mem::replace(&mut cur, c.to_string()));
+            } else {
+                cur = next;
+            }
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
-fn text(a: &Area, s: &str, at: (i32, i32), st: &TextStyle<'static>) -> Res {
-    a.draw(&Text::new(s.to_string(), at, st.clone()))
-        .map_err(err)
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    Left,
+    Center,
+    Right,
 }
-fn line(a: &Area, p: Vec<(i32, i32)>, hex: u32, w: u32) -> Res {
-    a.draw(&PathElement::new(p, rgb(hex).stroke_width(w)))
-        .map_err(err)
+
+/// A text label, vertically centred on `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub text: String,
+    pub x: i32,
+    pub y: i32,
+    pub px: f64,
+    pub color: u32,
+    pub bold: bool,
+    pub anchor: Anchor,
+}
+impl Label {
+    /// (x0, y0, x1, y1) of the text as estimated.
+    pub fn rect(&self) -> (i32, i32, i32, i32) {
+        let w = text_w(&self.text, self.px, self.bold);
+        let x0 = match self.anchor {
+            Anchor::Left => self.x,
+            Anchor::Center => self.x - w / 2,
+            Anchor::Right => self.x - w,
+        };
+        let h = (self.px * 1.25).ceil() as i32;
+        (x0, self.y - h / 2, x0 + w, self.y + h / 2)
+    }
+}
+fn overlap(a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+#[derive(Debug, Clone)]
+enum Prim {
+    Rect {
+        from: (i32, i32),
+        to: (i32, i32),
+        fill: u32,
+        border: Option<u32>,
+    },
+    Line {
+        points: Vec<(i32, i32)>,
+        color: u32,
+        width: u32,
+        dashed: bool,
+    },
+    Mark(MarkKind, (i32, i32)),
+    Bar(BarOutcome, (i32, i32), (i32, i32)),
+    Text(Label),
+}
+
+/// Everything to paint, in order, and what the tests look at.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub width: i32,
+    pub height: i32,
+    prims: Vec<Prim>,
+    /// Every kind drawn in the plot (not counting the legend's own swatches).
+    pub drawn: BTreeSet<Key>,
+    /// The legend's entries, in order.
+    pub legend: Vec<Key>,
+}
+impl Layout {
+    pub fn labels(&self) -> impl Iterator<Item = &Label> {
+        self.prims.iter().filter_map(|p| match p {
+            Prim::Text(l) => Some(l),
+            _ => None,
+        })
+    }
+    /// The boxes of the plot's marks (symbols), for overlap checks.
+    pub fn mark_boxes(&self) -> Vec<(i32, i32, i32, i32)> {
+        self.prims
+            .iter()
+            .filter_map(|p| match p {
+                Prim::Mark(_, (x, y)) => Some(mark_box(*x, *y)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+fn mark_box(x: i32, y: i32) -> (i32, i32, i32, i32) {
+    (x - MARK_W / 2, y - 6, x + MARK_W / 2, y + 6)
 }
 
 impl BarOutcome {
-    fn legend(self) -> &'static str {
+    fn legend(self) -> Bi {
         match self {
-            Self::Success => "invocation ok",
-            Self::Error => "invocation error",
-            Self::Timeout => "invocation timed out",
+            Self::Success => Bi::new("실행 (환경 n에서)", "invocation (in env n)"),
+            Self::Error => Bi::new("실행 오류", "invocation failed"),
+            Self::Crash => Bi::new("실행 중 죽음 (삭제 없음)", "invocation crashed (no delete)"),
+            Self::Timeout => Bi::new("실행 시간 초과", "invocation timed out"),
         }
     }
     /// (fill, border)
     fn colors(self) -> (u32, u32) {
         match self {
-            Self::Success => (0xa5d6a7, 0x2e7d32),
+            Self::Success => (0x81c784, 0x2e7d32),
             Self::Error => (0xffcc80, 0xe65100),
+            Self::Crash => (0xff8a65, 0xbf360c),
             Self::Timeout => (0xffcdd2, 0xc62828),
         }
     }
 }
 impl MarkKind {
-    fn legend(self) -> &'static str {
+    fn legend(self) -> Bi {
         match self {
-            Self::Receive => "receive",
-            Self::Commit => "commit (transfer)",
-            Self::Delete => "delete",
-            Self::StaleDelete => "stale delete (old receipt)",
-            Self::Heartbeat => "heartbeat",
-            Self::Timeout => "timeout",
-            Self::DlqMove => "moved to DLQ",
-            Self::VisibilityChange => "visibility change",
+            Self::Receive => Bi::new("받음 (#n번째)", "receive (#n)"),
+            Self::Heartbeat => Bi::new(
+                "하트비트: 숨김 연장 (ChangeMessageVisibility)",
+                "heartbeat: hidden longer (ChangeMessageVisibility)",
+            ),
+            Self::Commit => Bi::new("커밋 (이체)", "commit (transfer)"),
+            Self::Skipped => Bi::new(
+                "멱등성 테이블이 커밋을 막음",
+                "idempotency table: no second commit",
+            ),
+            Self::Delete => Bi::new("삭제", "deleted"),
+            Self::StaleDelete => Bi::new("삭제했지만 아무 일도 없음", "delete that did nothing"),
+            Self::VisibleAgain => Bi::new("다시 보임", "visible again"),
+            Self::DlqMove => Bi::new("DLQ로 옮겨짐", "moved to the DLQ"),
+        }
+    }
+    /// The order of marks at one instant: cause first.
+    fn order(self) -> u8 {
+        match self {
+            Self::Commit => 0,
+            Self::Skipped => 1,
+            Self::Delete | Self::StaleDelete => 2,
+            Self::Heartbeat => 3,
+            Self::VisibleAgain => 4,
+            Self::DlqMove => 5,
+            Self::Receive => 6,
+        }
+    }
+}
+impl Key {
+    fn legend(self) -> Bi {
+        match self {
+            Key::Window => Bi::new(
+                "메시지가 숨겨진 시간 (받은 뒤 가시성 제한 시간까지)",
+                "message hidden (from the receive, for the visibility timeout)",
+            ),
+            Key::MovedDeadline => Bi::new(
+                "하트비트가 없었다면 다시 보였을 때",
+                "would have been visible again without the heartbeat",
+            ),
+            Key::Bar(o) => o.legend(),
+            Key::Mark(k) => k.legend(),
+            Key::Cause => Bi::new("다시 보여서 또 받음", "visible again, so received again"),
+            Key::VisibilityChange => Bi::new(
+                "큐의 가시성 제한 시간을 바꿈",
+                "the queue's visibility timeout set",
+            ),
         }
     }
 }
 
-fn draw_bar_shape(a: &Area, o: BarOutcome, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) -> Res {
+fn validate(t: &Timeline) -> Result<(), String> {
+    if t.jobs.is_empty() {
+        return Err("timeline has no jobs to draw".into());
+    }
+    if !(t.end_s.is_finite() && t.end_s > 0.0) {
+        return Err(format!(
+            "end_s must be a finite number > 0, got {}",
+            t.end_s
+        ));
+    }
+    for j in &t.jobs {
+        let mut times: Vec<f64> = j.dlq_s.into_iter().collect();
+        for d in &j.deliveries {
+            times.extend([d.receive_s, d.visible_at_s]);
+            times.extend(d.deleted_s);
+            times.extend(d.extensions.iter().flat_map(|&(a, b)| [a, b]));
+            times.extend(d.marks.iter().map(|m| m.0));
+            if let Some(w) = &d.work {
+                times.extend([w.start_s, w.end_s]);
+                if w.end_s < w.start_s {
+                    return Err(format!(
+                        "job {}: an invocation ends ({} s) before it starts ({} s)",
+                        j.job, w.end_s, w.start_s
+                    ));
+                }
+            }
+        }
+        if times.iter().any(|t| !t.is_finite()) {
+            return Err(format!("job {} has a non-finite time", j.job));
+        }
+    }
+    for (t, _) in &t.visibility_changes {
+        if !t.is_finite() {
+            return Err("a visibility change has a non-finite time".into());
+        }
+    }
+    Ok(())
+}
+
+/// Where the window of a delivery ends, and whether the message showed again there.
+fn window_end(d: &Delivery) -> (f64, bool) {
+    let deadline = d.extensions.last().map_or(d.visible_at_s, |e| e.1);
+    match d.deleted_s {
+        Some(t) if t < deadline => (t.max(d.receive_s), false),
+        _ => (deadline.max(d.receive_s), true),
+    }
+}
+
+/// A tick step giving at least `min_px` between ticks.
+fn tick_step(end_s: f64, plot_w: i32, min_px: f64) -> f64 {
+    let per_s = plot_w as f64 / end_s;
+    let mut base = 1e-3;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            let step = base * m;
+            if step * per_s >= min_px {
+                return step;
+            }
+        }
+        base *= 10.0;
+    }
+}
+fn fmt_s(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+struct Item {
+    start_px: i32,
+    end_px: i32,
+    delivery: Option<usize>,
+}
+
+/// Lay the timeline out: every primitive at its pixel position.
+pub fn layout(t: &Timeline) -> Result<Layout, String> {
+    validate(t)?;
+    let lang = t.lang;
+    let mut prims = Vec::new();
+    let mut drawn = BTreeSet::new();
+    let mut occupied: Vec<(i32, i32, i32, i32)> = Vec::new();
+
+    // title and subtitle, wrapped
+    let mut y = PAD;
+    for (bi, px, bold, color) in [
+        (&t.title, TITLE_PX, true, 0x212121),
+        (&t.subtitle, SUBTITLE_PX, false, 0x555555),
+    ] {
+        for para in bi.paragraphs(lang) {
+            for line in wrap(para, px, bold, WIDTH - 2 * PAD) {
+                let h = (px * 1.4).ceil() as i32;
+                prims.push(Prim::Text(Label {
+                    text: line,
+                    x: PAD,
+                    y: y + h / 2,
+                    px,
+                    color,
+                    bold,
+                    anchor: Anchor::Left,
+                }));
+                y += h;
+            }
+        }
+        y += 4;
+    }
+    let strip_y = y + 8; // labels of visibility changes
+    let top = y + if t.visibility_changes.is_empty() {
+        8
+    } else {
+        24
+    };
+
+    // columns
+    let names: Vec<String> = t
+        .jobs
+        .iter()
+        .map(|j| tr(lang, &format!("작업 {}", j.job), &format!("job {}", j.job)))
+        .collect();
+    let name_w = names
+        .iter()
+        .map(|n| text_w(n, NAME_PX, true))
+        .max()
+        .unwrap_or(0)
+        + 20;
+    let left = PAD + name_w;
+    let right = WIDTH - PAD - 12;
+    let x_of = |s: f64| -> i32 {
+        let f = (s / t.end_s).clamp(0.0, 1.0);
+        left + (f * (right - left) as f64).round() as i32
+    };
+
+    // rows: deliveries (and the DLQ move) that overlap in pixels go one below the other
+    let mut lane_rows: Vec<Vec<Vec<Item>>> = Vec::new();
+    for j in &t.jobs {
+        let mut items: Vec<Item> = j
+            .deliveries
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                let mut end = window_end(d).0;
+                if let Some(w) = &d.work {
+                    end = end.max(w.end_s);
+                }
+                for m in &d.marks {
+                    end = end.max(m.0);
+                }
+                Item {
+                    start_px: x_of(d.receive_s),
+                    end_px: x_of(end),
+                    delivery: Some(k),
+                }
+            })
+            .collect();
+        if let Some(s) = j.dlq_s {
+            items.push(Item {
+                start_px: x_of(s),
+                end_px: x_of(s),
+                delivery: None,
+            });
+        }
+        items.sort_by_key(|i| (i.start_px, i.delivery.is_none()));
+        let mut rows: Vec<Vec<Item>> = Vec::new();
+        for item in items {
+            // room for the marks fanned out at the end of one and the start of the next
+            let gap = 3 * MARK_W;
+            match rows
+                .iter_mut()
+                .find(|r| r.last().is_none_or(|l| l.end_px + gap <= item.start_px))
+            {
+                Some(r) => r.push(item),
+                None => rows.push(vec![item]),
+            }
+        }
+        if rows.is_empty() {
+            rows.push(Vec::new());
+        }
+        lane_rows.push(rows);
+    }
+
+    // lanes
+    let mut lane_y = Vec::new();
+    let mut yy = top;
+    for rows in &lane_rows {
+        lane_y.push(yy);
+        yy += rows.len() as i32 * ROW_H + 2 * LANE_PAD;
+    }
+    let bottom = yy;
+    for (i, rows) in lane_rows.iter().enumerate() {
+        let h = rows.len() as i32 * ROW_H + 2 * LANE_PAD;
+        prims.push(Prim::Rect {
+            from: (left, lane_y[i]),
+            to: (right, lane_y[i] + h),
+            fill: if i % 2 == 0 { 0xffffff } else { 0xf5f6f8 },
+            border: None,
+        });
+        prims.push(Prim::Line {
+            points: vec![(left, lane_y[i] + h), (right, lane_y[i] + h)],
+            color: 0xcfcfcf,
+            width: 1,
+            dashed: false,
+        });
+        let l = Label {
+            text: names[i].clone(),
+            x: left - 10,
+            y: lane_y[i] + h / 2,
+            px: NAME_PX,
+            color: 0x212121,
+            bold: true,
+            anchor: Anchor::Right,
+        };
+        occupied.push(l.rect());
+        prims.push(Prim::Text(l));
+    }
+
+    // time axis: gridlines, ticks and their labels
+    let step = tick_step(t.end_s, right - left, 56.0);
+    let mut k = 0;
+    loop {
+        let v = k as f64 * step;
+        if v > t.end_s + 1e-9 {
+            break;
+        }
+        let x = x_of(v);
+        prims.push(Prim::Line {
+            points: vec![(x, top), (x, bottom)],
+            color: 0xe3e3e3,
+            width: 1,
+            dashed: false,
+        });
+        prims.push(Prim::Line {
+            points: vec![(x, bottom), (x, bottom + 5)],
+            color: 0x888888,
+            width: 1,
+            dashed: false,
+        });
+        let l = Label {
+            text: fmt_s(v),
+            x,
+            y: bottom + 15,
+            px: TICK_PX,
+            color: 0x333333,
+            bold: false,
+            anchor: Anchor::Center,
+        };
+        occupied.push(l.rect());
+        prims.push(Prim::Text(l));
+        k += 1;
+    }
+    prims.push(Prim::Line {
+        points: vec![(left, bottom), (right, bottom)],
+        color: 0x888888,
+        width: 1,
+        dashed: false,
+    });
+    let axis_label = Label {
+        text: tr(lang, "시간 (초)", "time (s)"),
+        x: (left + right) / 2,
+        y: bottom + 34,
+        px: 13.0,
+        color: 0x333333,
+        bold: false,
+        anchor: Anchor::Center,
+    };
+    occupied.push(axis_label.rect());
+    prims.push(Prim::Text(axis_label));
+
+    // the queue's visibility changes: dashed lines over every lane, labels above
+    let mut vis: Vec<(i32, String)> = t
+        .visibility_changes
+        .iter()
+        .map(|(s, v)| {
+            (
+                x_of(*s),
+                tr(
+                    lang,
+                    &format!("가시성 제한 시간 → {v}초"),
+                    &format!("visibility timeout → {v} s"),
+                ),
+            )
+        })
+        .collect();
+    vis.sort();
+    for (x, text) in vis {
+        prims.push(Prim::Line {
+            points: vec![(x, top - 4), (x, bottom)],
+            color: 0x00897b,
+            width: 2,
+            dashed: true,
+        });
+        drawn.insert(Key::VisibilityChange);
+        let mut l = Label {
+            text,
+            x: x + 4,
+            y: strip_y,
+            px: SMALL_PX + 0.5,
+            color: 0x00695c,
+            bold: false,
+            anchor: Anchor::Left,
+        };
+        if l.rect().2 > right {
+            l.anchor = Anchor::Right;
+            l.x = x - 4;
+        }
+        if !occupied.iter().any(|&o| overlap(o, l.rect())) {
+            occupied.push(l.rect());
+            prims.push(Prim::Text(l));
+        }
+    }
+
+    // the jobs
+    let mut over = Vec::new(); // marks and labels, drawn after every band and bar
+    for (i, j) in t.jobs.iter().enumerate() {
+        let rows = &lane_rows[i];
+        let row_of = |k: Option<usize>| {
+            rows.iter()
+                .position(|r| r.iter().any(|it| it.delivery == k))
+                .unwrap_or(0)
+        };
+        let mid = |r: usize| lane_y[i] + LANE_PAD + r as i32 * ROW_H + ROW_H / 2;
+        // per row: (ideal x, order, kind) of every mark
+        let mut row_marks: Vec<Vec<(i32, u8, MarkKind, Option<usize>)>> =
+            vec![Vec::new(); rows.len()];
+        for (k, d) in j.deliveries.iter().enumerate() {
+            let r = row_of(Some(k));
+            let ym = mid(r);
+            let (end, shown) = window_end(d);
+            let (x0, x1) = (x_of(d.receive_s), x_of(end));
+            prims.push(Prim::Rect {
+                from: (x0, ym - ROW_H / 2 + 2),
+                to: (x1.max(x0 + 1), ym + ROW_H / 2 - 2),
+                fill: 0xd6e6fb,
+                border: Some(0x90b4e8),
+                });
+            drawn.insert(Key::Window);
+            // deadlines a heartbeat pushed back, inside the window
+            let mut deadlines = vec![d.visible_at_s];
+            deadlines.extend(d.extensions.iter().map(|e| e.1));
+            deadlines.pop();
+            for dl in deadlines {
+                if dl < end && dl > d.receive_s {
+                    let x = x_of(dl);
+                    prims.push(Prim::Line {
+                        points: vec![(x, ym - ROW_H / 2 + 2), (x, ym + ROW_H / 2 - 2)],
+                        color: 0x1565c0,
+                        width: 1,
+                        dashed: true,
+                    });
+                    drawn.insert(Key::MovedDeadline);
+                }
+            }
+            if let Some(w) = &d.work {
+                let (b0, b1) = (x_of(w.start_s), x_of(w.end_s));
+                prims.push(Prim::Bar(w.outcome, (b0, ym - 7), (b1.max(b0 + 3), ym + 7)));
+                drawn.insert(Key::Bar(w.outcome));
+            }
+            let rm = &mut row_marks[r];
+            rm.push((x0, MarkKind::Receive.order(), MarkKind::Receive, Some(k)));
+            for &(at, _) in &d.extensions {
+                rm.push((
+                    x_of(at),
+                    MarkKind::Heartbeat.order(),
+                    MarkKind::Heartbeat,
+                    Some(k),
+                ));
+            }
+            for &(at, kind) in &d.marks {
+                rm.push((x_of(at), kind.order(), kind, Some(k)));
+            }
+            if shown {
+                rm.push((
+                    x1,
+                    MarkKind::VisibleAgain.order(),
+                    MarkKind::VisibleAgain,
+                    Some(k),
+                ));
+            }
+        }
+        if let Some(s) = j.dlq_s {
+            row_marks[row_of(None)].push((
+                x_of(s),
+                MarkKind::DlqMove.order(),
+                MarkKind::DlqMove,
+                None,
+            ));
+        }
+        // fan out marks at (almost) the same x, in cause order
+        let mut placed: Vec<(MarkKind, Option<usize>, (i32, i32))> = Vec::new();
+        for (r, mut ms) in row_marks.into_iter().enumerate() {
+            ms.sort_by_key(|m| (m.0, m.1));
+            let mut prev = i32::MIN / 2;
+            // a cluster starts where its first mark belongs and grows right
+            for (x, _, kind, k) in ms {
+                let px = x.max(prev + MARK_W);
+                prev = px;
+                placed.push((kind, k, (px, mid(r))));
+            }
+        }
+        // the cause: from "visible again" to the receive (or the DLQ move) that followed
+        let mut order: Vec<usize> = (0..j.deliveries.len()).collect();
+        order.sort_by(|&a, &b| j.deliveries[a].receive_s.total_cmp(&j.deliveries[b].receive_s));
+        for (n, &k) in order.iter().enumerate() {
+            let Some(&(_, _, from)) = placed
+                .iter()
+                .find(|p| p.0 == MarkKind::VisibleAgain && p.1 == Some(k))
+            else {
+                continue;
+            };
+            let next = order
+                .get(n + 1)
+                .and_then(|&k2| {
+                    placed
+                        .iter()
+                        .find(|p| p.0 == MarkKind::Receive && p.1 == Some(k2))
+                })
+                .or_else(|| placed.iter().find(|p| p.0 == MarkKind::DlqMove));
+            if let Some(&(_, _, to)) = next
+                && to != from
+                && to.0 >= from.0
+            {
+                prims.push(Prim::Line {
+                    points: if to.1 == from.1 {
+                        vec![from, to]
+                    } else {
+                        vec![from, (from.0, to.1), to]
+                    },
+                    color: 0x1565c0,
+                    width: 2,
+                    dashed: true,
+                });
+                drawn.insert(Key::Cause);
+            }
+        }
+        for &(kind, _, at) in &placed {
+            over.push(Prim::Mark(kind, at));
+            occupied.push(mark_box(at.0, at.1));
+            drawn.insert(Key::Mark(kind));
+        }
+        // environment labels: inside the bar, else just right of its end's marks
+        for (k, d) in j.deliveries.iter().enumerate() {
+            let Some(w) = &d.work else { continue };
+            let ym = mid(row_of(Some(k)));
+            let (b0, b1) = (x_of(w.start_s), x_of(w.end_s).max(x_of(w.start_s) + 3));
+            let after = placed
+                .iter()
+                .filter(|p| p.1 == Some(k) && p.2.0 >= b1 - MARK_W && p.2.0 <= b1 + 3 * MARK_W)
+                .map(|p| p.2.0 + MARK_W / 2)
+                .max()
+                .unwrap_or(b1)
+                + 4;
+            let texts = [
+                tr(lang, &format!("환경 {}", w.env), &format!("env {}", w.env)),
+                format!("env {}", w.env),
+            ];
+            let texts = if lang == Lang::Ko {
+                vec![texts[0].clone()]
+            } else {
+                texts.to_vec()
+            };
+            let candidates = texts.iter().flat_map(|s| {
+                [
+                    Label {
+                        text: s.clone(),
+                        x: (b0 + b1) / 2,
+                        y: ym,
+                        px: SMALL_PX,
+                        color: 0x1b1b1b,
+                        bold: false,
+                        anchor: Anchor::Center,
+                    },
+                    Label {
+                        text: s.clone(),
+                        x: after,
+                        y: ym,
+                        px: SMALL_PX,
+                        color: 0x37474f,
+                        bold: false,
+                        anchor: Anchor::Left,
+                    },
+                ]
+            });
+            for l in candidates {
+                let r = l.rect();
+                let inside = l.anchor == Anchor::Center && r.0 >= b0 + 2 && r.2 <= b1 - 2;
+                if (inside || l.anchor == Anchor::Left)
+                    && r.2 <= right
+                    && !occupied.iter().any(|&o| overlap(o, r))
+                {
+                    occupied.push(r);
+                    over.push(Prim::Text(l));
+                    break;
+                }
+            }
+        }
+    }
+    prims.extend(over);
+
+    // legend: only what was drawn, wrapped to the width
+    let legend: Vec<Key> = drawn.iter().copied().collect();
+    let ly = bottom + AXIS_H + 6;
+    let (mut x, mut row) = (PAD, 0);
+    for &key in &legend {
+        let text = key.legend().one_line(lang);
+        let w = 30 + text_w(&text, LEGEND_PX, false) + 22;
+        if x + w > WIDTH - PAD && x > PAD {
+            x = PAD;
+            row += 1;
+        }
+        let cy = ly + row * LEGEND_ROW_H + LEGEND_ROW_H / 2;
+        match key {
+            Key::Window => prims.push(Prim::Rect {
+                from: (x, cy - 9),
+                to: (x + 24, cy + 9),
+                fill: 0xd6e6fb,
+                border: Some(0x90b4e8),
+                }),
+            Key::MovedDeadline => prims.push(Prim::Line {
+                points: vec![(x + 12, cy - 9), (x + 12, cy + 9)],
+                color: 0x1565c0,
+                width: 1,
+                dashed: true,
+            }),
+            Key::Bar(o) => prims.push(Prim::Bar(o, (x, cy - 7), (x + 24, cy + 7))),
+            Key::Mark(k) => prims.push(Prim::Mark(k, (x + 12, cy))),
+            Key::Cause => prims.push(Prim::Line {
+                points: vec![(x, cy), (x + 24, cy)],
+                color: 0x1565c0,
+                width: 2,
+                dashed: true,
+            }),
+            Key::VisibilityChange => prims.push(Prim::Line {
+                points: vec![(x + 12, cy - 9), (x + 12, cy + 9)],
+                color: 0x00897b,
+                width: 2,
+                dashed: true,
+            }),
+        }
+        prims.push(Prim::Text(Label {
+            text,
+            x: x + 30,
+            y: cy,
+            px: LEGEND_PX,
+            color: 0x333333,
+            bold: false,
+            anchor: Anchor::Left,
+        }));
+        x += w;
+    }
+    let height = ly + (row + 1) * LEGEND_ROW_H + 10;
+    Ok(Layout {
+        width: WIDTH,
+        height,
+        prims,
+        drawn,
+        legend,
+    })
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+fn line(a: &Area, p: Vec<(i32, i32)>, hex: u32, w: u32) -> Result<(), String> {
+    a.draw(&PathElement::new(p, rgb(hex).stroke_width(w)))
+        .map_err(err)
+}
+
+fn draw_bar(a: &Area, o: BarOutcome, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) -> Result<(), String> {
     let (fill, border) = o.colors();
     a.draw(&Rectangle::new([(x0, y0), (x1, y1)], rgb(fill).filled()))
         .map_err(err)?;
     if o == BarOutcome::Timeout {
         // diagonal hatching, clipped to the rectangle
         let h = y1 - y0;
-        for c in ((x0 - h)..x1).step_by(7) {
+        for c in ((x0 - h)..x1).step_by(6) {
             let (s0, s1) = ((x0 - c).max(0), (x1 - c).min(h));
             if s1 > s0 {
                 line(a, vec![(c + s0, y1 - s0), (c + s1, y1 - s1)], 0xe57373, 1)?;
@@ -164,7 +960,7 @@ fn draw_bar_shape(a: &Area, o: BarOutcome, (x0, y0): (i32, i32), (x1, y1): (i32,
     .map_err(err)
 }
 
-fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Res {
+fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Result<(), String> {
     let outline = |p: Vec<(i32, i32)>| {
         let mut q = p.clone();
         q.push(p[0]);
@@ -173,7 +969,7 @@ fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Res {
     match kind {
         MarkKind::Receive => {
             let p = vec![(x - 5, y - 6), (x + 6, y), (x - 5, y + 6)];
-            a.draw(&Polygon::new(p.clone(), rgb(0x1565c0).filled()))
+            a.draw(&Polygon::new(p.clone(), rgb(0x0d47a1).filled()))
                 .map_err(err)?;
             outline(p)
         }
@@ -183,12 +979,10 @@ fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Res {
             a.draw(&Circle::new((x, y), 6, rgb(0xffffff).stroke_width(1)))
                 .map_err(err)
         }
-        MarkKind::Delete => line(
-            a,
-            vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)],
-            0x111111,
-            3,
-        ),
+        MarkKind::Delete => {
+            line(a, vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)], 0xffffff, 5)?;
+            line(a, vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)], 0x111111, 3)
+        }
         MarkKind::StaleDelete => {
             a.draw(&Rectangle::new(
                 [(x - 5, y - 5), (x + 5, y + 5)],
@@ -203,6 +997,13 @@ fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Res {
             line(a, vec![(x - 3, y - 3), (x + 3, y + 3)], 0xc62828, 2)?;
             line(a, vec![(x - 3, y + 3), (x + 3, y - 3)], 0xc62828, 2)
         }
+        MarkKind::Skipped => {
+            a.draw(&Circle::new((x, y), 5, rgb(0xffffff).filled()))
+                .map_err(err)?;
+            a.draw(&Circle::new((x, y), 5, rgb(0x6a1b9a).stroke_width(2)))
+                .map_err(err)?;
+            line(a, vec![(x - 3, y + 3), (x + 3, y - 3)], 0x6a1b9a, 2)
+        }
         MarkKind::Heartbeat => {
             let p = vec![
                 (x - 7, y),
@@ -213,589 +1014,90 @@ fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Res {
                 (x + 7, y),
             ];
             line(a, p.clone(), 0xffffff, 4)?;
-            line(a, p, 0x616161, 2)
+            line(a, p, 0xad1457, 2)
         }
-        MarkKind::Timeout => {
-            line(a, vec![(x - 6, y - 6), (x + 6, y + 6)], 0xd50000, 3)?;
-            line(a, vec![(x - 6, y + 6), (x + 6, y - 6)], 0xd50000, 3)
+        MarkKind::VisibleAgain => {
+            a.draw(&Circle::new((x, y), 5, rgb(0xffffff).filled()))
+                .map_err(err)?;
+            a.draw(&Circle::new((x, y), 5, rgb(0x1565c0).stroke_width(3)))
+                .map_err(err)
         }
         MarkKind::DlqMove => {
             let p = vec![(x, y - 7), (x + 7, y), (x, y + 7), (x - 7, y)];
-            a.draw(&Polygon::new(p.clone(), rgb(0x7b1fa2).filled()))
+            a.draw(&Polygon::new(p.clone(), rgb(0x4a148c).filled()))
                 .map_err(err)?;
             outline(p)
         }
-        MarkKind::VisibilityChange => dashed(a, x, y - 9, y + 9),
-    }
-}
-fn dashed(a: &Area, x: i32, y0: i32, y1: i32) -> Res {
-    a.draw(&DashedPathElement::new(
-        vec![(x, y0), (x, y1)],
-        5,
-        3,
-        rgb(0x00897b).stroke_width(2),
-    ))
-    .map_err(err)
-}
-
-#[derive(Clone, Copy)]
-enum Swatch {
-    Bar(BarOutcome),
-    Mark(MarkKind),
-}
-/// Legend entries with their (x, row); wrapped to the image width.
-fn legend_layout() -> (Vec<(Swatch, &'static str, i32, i32)>, i32) {
-    let items = OUTCOMES
-        .iter()
-        .map(|&o| (Swatch::Bar(o), o.legend()))
-        .chain(KINDS.iter().map(|&k| (Swatch::Mark(k), k.legend())));
-    let (mut x, mut row, mut out) = (PAD, 0, Vec::new());
-    for (s, label) in items {
-        let w = 30 + text_w(label, 13.0) + 26;
-        if x + w > WIDTH as i32 - PAD && x > PAD {
-            x = PAD;
-            row += 1;
-        }
-        out.push((s, label, x, row));
-        x += w;
-    }
-    (out, row + 1)
-}
-
-/// "1,2,3,4,5,9" -> "1–5,9" (numeric labels, runs of 3+ collapsed); other labels sorted; capped.
-fn job_list(mut labels: Vec<&str>) -> String {
-    labels.retain(|s| !s.is_empty());
-    let s = match labels
-        .iter()
-        .map(|s| s.parse::<u64>().ok())
-        .collect::<Option<Vec<u64>>>()
-    {
-        Some(mut v) => {
-            v.sort_unstable();
-            v.dedup();
-            let (mut parts, mut i) = (Vec::new(), 0);
-            while i < v.len() {
-                let j = i + v[i..].windows(2).take_while(|w| w[1] == w[0] + 1).count();
-                if j >= i + 2 {
-                    parts.push(format!("{}–{}", v[i], v[j]))
-                } else {
-                    parts.extend(v[i..=j].iter().map(u64::to_string))
-                }
-                i = j + 1;
-            }
-            parts.join(",")
-        }
-        None => {
-            labels.sort_unstable();
-            labels.dedup();
-            labels.join(",")
-        }
-    };
-    if s.chars().count() > 48 {
-        s.chars().take(47).chain(['…']).collect()
-    } else {
-        s
     }
 }
 
-fn validate(t: &Timeline) -> Res {
-    let n = t.lanes.len();
-    if n == 0 {
-        return Err("timeline has no lanes (lane 0 must be the SQS queue)".into());
-    }
-    if !(t.end_s.is_finite() && t.end_s > 0.0) {
-        return Err(format!(
-            "end_s must be a finite number > 0, got {}",
-            t.end_s
-        ));
-    }
-    if t.invocations.is_empty() {
-        return Err("timeline has no invocations (bars) to draw".into());
-    }
-    for (i, b) in t.invocations.iter().enumerate() {
-        if b.lane >= n {
-            return Err(format!(
-                "invocation #{i} ({}) uses lane {} but there are only {n} lanes",
-                b.label, b.lane
-            ));
-        }
-        if !b.start_s.is_finite() || !b.end_s.is_finite() {
-            return Err(format!(
-                "invocation #{i} ({}) has a non-finite time",
-                b.label
-            ));
-        }
-        if b.end_s < b.start_s {
-            return Err(format!(
-                "invocation #{i} ({}) ends ({} s) before it starts ({} s)",
-                b.label, b.end_s, b.start_s
-            ));
-        }
-    }
-    for (i, m) in t.marks.iter().enumerate() {
-        if m.lane >= n {
-            return Err(format!(
-                "mark #{i} ({:?} {}) uses lane {} but there are only {n} lanes",
-                m.kind, m.label, m.lane
-            ));
-        }
-        if !m.t_s.is_finite() {
-            return Err(format!(
-                "mark #{i} ({:?} {}) has a non-finite time",
-                m.kind, m.label
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Render the timeline as a standalone SVG document (1200 px wide, 36 px per lane).
+/// Render the timeline as a standalone SVG document, 1200 px wide.
 pub fn render_svg(timeline: &Timeline) -> Result<String, String> {
-    validate(timeline)?;
-    let t = timeline;
-    let n = t.lanes.len() as i32;
-    let (legend, legend_rows) = legend_layout();
-    let legend_h = legend_rows * LEGEND_ROW_H + 14;
-    let height = TOP_H + n * LANE_H + AXIS_H + legend_h;
-    let longest = t.lanes.iter().map(|l| text_w(l, 14.0)).max().unwrap_or(0);
-    let name_w = (longest + 20).clamp(80, 260);
+    let l = layout(timeline)?;
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (WIDTH, height as u32)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (l.width as u32, l.height as u32))
+            .into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        text(
-            &root,
-            &t.title,
-            (PAD, 12),
-            &font(20.0, 0x212121, true, HPos::Left, VPos::Top),
-        )?;
-        text(
-            &root,
-            &t.subtitle,
-            (PAD, 40),
-            &font(14.0, 0x555555, false, HPos::Left, VPos::Top),
-        )?;
-
-        let mut chart = ChartBuilder::on(&root)
-            .margin_top(TOP_H)
-            .margin_bottom(legend_h)
-            .margin_left(PAD)
-            .margin_right(PAD + 8)
-            .x_label_area_size(AXIS_H)
-            .y_label_area_size(name_w)
-            .build_cartesian_2d(0.0..t.end_s, 0.0..n as f64)
-            .map_err(err)?;
-        let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let (left, right, top) = (xr.start, xr.end, yr.start);
-        let lane_top = |l: usize| top + l as i32 * LANE_H;
-        let lane_mid = |l: usize| lane_top(l) + LANE_H / 2;
-
-        // lane stripes and names (lane 0 = the queue, tinted)
-        for (i, name) in t.lanes.iter().enumerate() {
-            let bg = if i == 0 {
-                0xf3e5f5
-            } else if i % 2 == 1 {
-                0xffffff
-            } else {
-                0xf5f6f8
-            };
-            root.draw(&Rectangle::new(
-                [(left, lane_top(i)), (right, lane_top(i) + LANE_H)],
-                rgb(bg).filled(),
-            ))
-            .map_err(err)?;
-            line(
-                &root,
-                vec![(left, lane_top(i) + LANE_H), (right, lane_top(i) + LANE_H)],
-                0xdddddd,
-                1,
-            )?;
-            let max_chars = ((name_w - 16) as f64 / (14.0 * 0.56)) as usize;
-            let shown = if name.chars().count() > max_chars {
-                format!(
-                    "{}…",
-                    name.chars()
-                        .take(max_chars.saturating_sub(1))
-                        .collect::<String>()
-                )
-            } else {
-                name.clone()
-            };
-            text(
-                &root,
-                &shown,
-                (left - 8, lane_mid(i)),
-                &font(14.0, 0x212121, i == 0, HPos::Right, VPos::Center),
-            )?;
-        }
-        let fmt = |v: &f64| {
-            if v.fract() == 0.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.1}")
+        for p in &l.prims {
+            match p {
+                Prim::Rect {
+                    from,
+                    to,
+                    fill,
+                    border,
+                } => {
+                    root.draw(&Rectangle::new([*from, *to], rgb(*fill).filled()))
+                        .map_err(err)?;
+                    if let Some(b) = border {
+                        root.draw(&Rectangle::new([*from, *to], rgb(*b).stroke_width(1)))
+                            .map_err(err)?;
+                    }
+                }
+                Prim::Line {
+                    points,
+                    color,
+                    width,
+                    dashed,
+                } => {
+                    if *dashed {
+                        root.draw(&DashedPathElement::new(
+                            points.clone(),
+                            5,
+                            3,
+                            rgb(*color).stroke_width(*width),
+                        ))
+                        .map_err(err)?;
+                    } else {
+                        line(&root, points.clone(), *color, *width)?;
+                    }
+                }
+                Prim::Mark(k, at) => draw_mark(&root, *k, *at)?,
+                Prim::Bar(o, a, b) => draw_bar(&root, *o, *a, *b)?,
+                Prim::Text(label) => {
+                    // the SVG backend writes font-size as size / 1.24
+                    let f = (FONT, label.px * 1.24).into_font();
+                    let f = if label.bold {
+                        f.style(FontStyle::Bold)
+                    } else {
+                        f
+                    };
+                    let style = f
+                        .color(&rgb(label.color))
+                        .pos(Pos::new(
+                            match label.anchor {
+                                Anchor::Left => HPos::Left,
+                                Anchor::Center => HPos::Center,
+                                Anchor::Right => HPos::Right,
+                            },
+                            VPos::Center,
+                        ));
+                    root.draw(&Text::new(label.text.clone(), (label.x, label.y), style))
+                        .map_err(err)?;
+                }
             }
-        };
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .disable_y_axis()
-            .x_labels(16)
-            .max_light_lines(4)
-            .x_label_formatter(&fmt)
-            .x_desc("time (s)")
-            .label_style(font(12.0, 0x333333, false, HPos::Center, VPos::Top))
-            .axis_desc_style(font(13.0, 0x333333, false, HPos::Center, VPos::Top))
-            .bold_line_style(rgb(0xc8c8c8).stroke_width(1))
-            .light_line_style(rgb(0xececec).stroke_width(1))
-            .axis_style(rgb(0x888888).stroke_width(1))
-            .draw()
-            .map_err(err)?;
-        let x_of = |s: f64| {
-            chart
-                .backend_coord(&(s.clamp(0.0, t.end_s), 0.0))
-                .0
-                .clamp(left, right)
-        };
-
-        // bars, label centred when it fits
-        for b in &t.invocations {
-            let (x0, y0) = (x_of(b.start_s), lane_top(b.lane) + 7);
-            let (x1, y1) = (x_of(b.end_s).max(x0 + 2), lane_top(b.lane) + LANE_H - 7);
-            draw_bar_shape(&root, b.outcome, (x0, y0), (x1, y1))?;
-            if text_w(&b.label, 12.0) + 28 <= x1 - x0 {
-                text(
-                    &root,
-                    &b.label,
-                    ((x0 + x1) / 2, lane_mid(b.lane)),
-                    &font(12.0, 0x1b1b1b, false, HPos::Center, VPos::Center),
-                )?;
-            }
-        }
-
-        // visibility changes: dashed line across all lanes, labels in the strip above the plot
-        let mut vis: Vec<(i32, &str)> = t
-            .marks
-            .iter()
-            .filter(|m| m.kind == MarkKind::VisibilityChange)
-            .map(|m| (x_of(m.t_s), m.label.as_str()))
-            .collect();
-        vis.sort();
-        let mut row_end = [i32::MIN; 2];
-        for (x, label) in vis {
-            dashed(&root, x, top, top + n * LANE_H)?;
-            if let Some(r) = (0..2).find(|&r| row_end[r] < x) {
-                row_end[r] = x + 4 + text_w(label, 11.0) + 6;
-                text(
-                    &root,
-                    label,
-                    (x + 3, top - 3 - r as i32 * 13),
-                    &font(11.0, 0x00695c, false, HPos::Left, VPos::Bottom),
-                )?;
-            }
-        }
-
-        // other marks: group by lane and (almost) same pixel x, fan out in a small grid
-        let mut ms: Vec<(usize, i32, usize, &str)> = t
-            .marks
-            .iter()
-            .filter(|m| m.kind != MarkKind::VisibilityChange)
-            .map(|m| {
-                (
-                    m.lane,
-                    x_of(m.t_s),
-                    KINDS.iter().position(|&k| k == m.kind).unwrap_or(0),
-                    m.label.as_str(),
-                )
-            })
-            .collect();
-        ms.sort();
-        let mut i = 0;
-        while i < ms.len() {
-            let (lane, x, _, _) = ms[i];
-            let j = i + ms[i..]
-                .iter()
-                .take_while(|m| m.0 == lane && m.1 - x <= 3)
-                .count();
-            let group = &ms[i..j];
-            let m = group.len() as i32;
-            let rows = match m {
-                1..=3 => m,
-                4..=8 => 2,
-                _ => 3,
-            };
-            let cols = (m + rows - 1) / rows;
-            for (k, &(_, gx, kind, _)) in group.iter().enumerate() {
-                let (c, r) = (k as i32 / rows, k as i32 % rows);
-                let (dx, dy) = ((2 * c - (cols - 1)) * 7, (2 * r - (rows - 1)) * 5);
-                draw_mark(&root, KINDS[kind], (gx + dx, lane_mid(lane) + dy))?;
-            }
-            if lane == 0 {
-                let s = job_list(group.iter().map(|g| g.3).collect());
-                let lx = x + (cols - 1) * 7 + 10;
-                let st = if lx + text_w(&s, 11.0) > right {
-                    font(11.0, 0x4a148c, false, HPos::Right, VPos::Center)
-                } else {
-                    font(11.0, 0x4a148c, false, HPos::Left, VPos::Center)
-                };
-                let lx = if lx + text_w(&s, 11.0) > right {
-                    x - (cols - 1) * 7 - 10
-                } else {
-                    lx
-                };
-                text(&root, &s, (lx, lane_mid(0)), &st)?;
-            }
-            i = j;
-        }
-
-        // legend
-        let ly = height - legend_h + 8;
-        for (s, label, x, row) in legend {
-            let cy = ly + row * LEGEND_ROW_H + LEGEND_ROW_H / 2;
-            match s {
-                Swatch::Bar(o) => draw_bar_shape(&root, o, (x, cy - 8), (x + 24, cy + 8))?,
-                Swatch::Mark(k) => draw_mark(&root, k, (x + 12, cy))?,
-            }
-            text(
-                &root,
-                label,
-                (x + 30, cy),
-                &font(13.0, 0x333333, false, HPos::Left, VPos::Center),
-            )?;
         }
         root.present().map_err(err)?;
     }
     Ok(buf)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 5 jobs, work 15 s, visibility 10 s, maxReceiveCount 3: every job is received at 0, 10 and
-    /// 20 s by three different environments, committed at 15, 25 and 35 s (stale deletes), and
-    /// moved to the DLQ at 30 s.
-    fn short_visibility() -> Timeline {
-        let mut lanes = vec!["SQS queue".to_string()];
-        lanes.extend((1..=15).map(|i| format!("env {i}")));
-        let (mut invocations, mut marks) = (Vec::new(), Vec::new());
-        for job in 1..=5usize {
-            for attempt in 0..3usize {
-                let (lane, t0) = (1 + attempt * 5 + (job - 1), attempt as f64 * 10.0);
-                invocations.push(Bar {
-                    lane,
-                    start_s: t0,
-                    end_s: t0 + 15.0,
-                    outcome: BarOutcome::Success,
-                    label: format!("job {job}"),
-                });
-                let mk = |t_s, kind| Mark {
-                    lane,
-                    t_s,
-                    kind,
-                    label: job.to_string(),
-                };
-                marks.extend([
-                    mk(t0, MarkKind::Receive),
-                    mk(t0 + 15.0, MarkKind::Commit),
-                    mk(t0 + 15.0, MarkKind::StaleDelete),
-                ]);
-            }
-            marks.push(Mark {
-                lane: 0,
-                t_s: 30.0,
-                kind: MarkKind::DlqMove,
-                label: job.to_string(),
-            });
-        }
-        Timeline {
-            title: "short-visibility — 5 jobs, 15 commits (10 duplicates), 5 in the DLQ".into(),
-            subtitle: "work 15 s, visibility 10 s, maxReceiveCount 3, virtual time".into(),
-            end_s: 40.0,
-            lanes,
-            invocations,
-            marks,
-        }
-    }
-
-    /// Every outcome and mark kind, plus awkward text.
-    fn mixed() -> Timeline {
-        let bar = |lane, start_s, end_s, outcome, label: &str| Bar {
-            lane,
-            start_s,
-            end_s,
-            outcome,
-            label: label.into(),
-        };
-        let mk = |lane, t_s, kind, label: &str| Mark {
-            lane,
-            t_s,
-            kind,
-            label: label.into(),
-        };
-        Timeline {
-            title: "heartbeat <&> \"quotes\" 'apos'".into(),
-            subtitle: "work 15 s, visibility 10 s + heartbeat every 5 s".into(),
-            end_s: 30.0,
-            lanes: vec!["SQS queue".into(), "env 1".into(), "env 2 <&>".into()],
-            invocations: vec![
-                bar(1, 0.0, 15.0, BarOutcome::Success, "job <&>"),
-                bar(2, 2.0, 9.0, BarOutcome::Error, "job 2"),
-                bar(2, 12.0, 27.0, BarOutcome::Timeout, "job 3"),
-            ],
-            marks: vec![
-                mk(1, 0.0, MarkKind::Receive, "1"),
-                mk(1, 5.0, MarkKind::Heartbeat, "1"),
-                mk(0, 5.0, MarkKind::VisibilityChange, "visibility +10 s"),
-                mk(1, 10.0, MarkKind::Heartbeat, "1"),
-                mk(0, 10.0, MarkKind::VisibilityChange, "visibility +10 s"),
-                mk(1, 15.0, MarkKind::Commit, "1"),
-                mk(1, 15.0, MarkKind::Delete, "1"),
-                mk(2, 27.0, MarkKind::Timeout, "3"),
-                mk(0, 99.0, MarkKind::DlqMove, "2"),
-                mk(0, -1.0, MarkKind::Receive, "<&>"),
-            ],
-        }
-    }
-
-    fn texts(svg: &str) -> Vec<String> {
-        let doc = roxmltree::Document::parse(svg).expect("output is well-formed XML");
-        assert_eq!(doc.root_element().tag_name().name(), "svg");
-        doc.descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text().map(|s| s.trim().to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn short_visibility_renders_valid_deterministic_svg() {
-        let tl = short_visibility();
-        let svg = render_svg(&tl).unwrap();
-        let texts = texts(&svg);
-        assert!(texts.contains(&tl.title), "title missing");
-        assert!(texts.contains(&tl.subtitle));
-        assert!(texts.iter().any(|t| t == "env 15") && texts.iter().any(|t| t == "SQS queue"));
-        assert!(texts.iter().any(|t| t == "moved to DLQ"), "legend missing");
-        assert!(texts.iter().any(|t| t == "1–5"), "DLQ job labels missing");
-        assert_eq!(
-            svg,
-            render_svg(&short_visibility()).unwrap(),
-            "not deterministic"
-        );
-        assert!(svg.contains(r#"width="1200""#));
-    }
-
-    #[test]
-    fn text_is_escaped_and_all_kinds_render() {
-        let tl = mixed();
-        let svg = render_svg(&tl).unwrap();
-        assert!(svg.contains("&lt;&amp;&gt;"));
-        let texts = texts(&svg);
-        for want in [
-            tl.title.as_str(),
-            "env 2 <&>",
-            "job <&>",
-            "visibility +10 s",
-            "invocation timed out",
-        ] {
-            assert!(texts.iter().any(|t| t == want), "missing text {want:?}");
-        }
-    }
-
-    #[test]
-    fn height_grows_with_lanes() {
-        let heights: Vec<f64> = [3usize, 40]
-            .iter()
-            .map(|&n| {
-                let mut tl = mixed();
-                tl.lanes = (0..n)
-                    .map(|i| {
-                        if i == 0 {
-                            "SQS queue".into()
-                        } else {
-                            format!("env {i}")
-                        }
-                    })
-                    .collect();
-                let svg = render_svg(&tl).unwrap();
-                let doc = roxmltree::Document::parse(&svg).unwrap();
-                doc.root_element()
-                    .attribute("height")
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(heights[1] - heights[0], 37.0 * LANE_H as f64);
-    }
-
-    #[test]
-    fn degenerate_inputs_are_errors_not_panics() {
-        type Edit = fn(&mut Timeline);
-        let cases: Vec<(&str, Edit)> = vec![
-            ("no lanes", |t| t.lanes.clear()),
-            ("no invocations", |t| t.invocations.clear()),
-            ("end_s", |t| t.end_s = 0.0),
-            ("end_s", |t| t.end_s = f64::NAN),
-            ("end_s", |t| t.end_s = -5.0),
-            ("lane 99", |t| t.invocations[0].lane = 99),
-            ("lane 16", |t| t.marks[0].lane = 16),
-            ("non-finite", |t| t.marks[0].t_s = f64::INFINITY),
-            ("non-finite", |t| t.invocations[0].start_s = f64::NAN),
-            ("before it starts", |t| t.invocations[0].end_s = -1.0),
-        ];
-        for (needle, f) in cases {
-            let mut tl = short_visibility();
-            f(&mut tl);
-            let e = render_svg(&tl).expect_err(needle);
-            assert!(e.contains(needle), "{e:?} should mention {needle:?}");
-        }
-    }
-
-    #[test]
-    fn out_of_range_times_are_clamped() {
-        let mut tl = short_visibility();
-        tl.marks.push(Mark {
-            lane: 3,
-            t_s: 1e9,
-            kind: MarkKind::Timeout,
-            label: "x".into(),
-        });
-        tl.invocations.push(Bar {
-            lane: 4,
-            start_s: -50.0,
-            end_s: 1e9,
-            outcome: BarOutcome::Timeout,
-            label: "long".into(),
-        });
-        tl.lanes[1] = "a very very long execution environment name that must be truncated".into();
-        texts(&render_svg(&tl).unwrap());
-        for end_s in [1e-6, 1e7] {
-            tl.end_s = end_s;
-            texts(&render_svg(&tl).unwrap());
-        }
-    }
-
-    #[test]
-    fn job_lists_are_compact() {
-        assert_eq!(
-            job_list(vec!["3", "1", "2", "2", "7", "9", "10", ""]),
-            "1–3,7,9,10"
-        );
-        assert_eq!(job_list(vec!["b", "a<&>", "b"]), "a<&>,b");
-        assert_eq!(
-            job_list(
-                (0..200)
-                    .map(|i| if i % 2 == 0 { "x" } else { "yy" })
-                    .collect()
-            ),
-            "x,yy"
-        );
-        let long: Vec<String> = (0..100).map(|i| (i * 2).to_string()).collect();
-        assert_eq!(
-            job_list(long.iter().map(String::as_str).collect())
-                .chars()
-                .count(),
-            48
-        );
-    }
 }
