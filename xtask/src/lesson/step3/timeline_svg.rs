@@ -128,7 +128,7 @@ pub enum MarkKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Key {
     Window,
-    MovedDeadline,
+    Extended,
     Bar(BarOutcome),
     Mark(MarkKind),
     Cause,
@@ -142,6 +142,9 @@ const LANE_PAD: i32 = 6;
 const AXIS_H: i32 = 46;
 const LEGEND_ROW_H: i32 = 24;
 const MARK_W: i32 = 14;
+/// (fill, border) of a receive's window, and of what heartbeats added to it.
+const WINDOW: (u32, u32) = (0xd6e6fb, 0x90b4e8);
+const EXTENDED: (u32, u32) = (0xf8d7e8, 0xd48aae);
 const FONT: &str = "sans-serif";
 const TITLE_PX: f64 = 19.0;
 const SUBTITLE_PX: f64 = 13.0;
@@ -357,9 +360,9 @@ impl Key {
                 "메시지가 숨겨진 시간 (받은 뒤 가시성 제한 시간까지)",
                 "message hidden (from the receive, for the visibility timeout)",
             ),
-            Key::MovedDeadline => Bi::new(
-                "하트비트가 없었다면 다시 보였을 때",
-                "would have been visible again without the heartbeat",
+            Key::Extended => Bi::new(
+                "하트비트가 늘린 숨김 (없었다면 이미 다시 보였음)",
+                "hidden longer by the heartbeat (else visible again already)",
             ),
             Key::Bar(o) => o.legend(),
             Key::Mark(k) => k.legend(),
@@ -686,6 +689,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
 
     // the jobs
     let mut over = Vec::new(); // marks and labels, drawn after every band and bar
+    let mut env_labels: Vec<(usize, i32, i32, i32, i32)> = Vec::new();
     for (i, j) in t.jobs.iter().enumerate() {
         let rows = &lane_rows[i];
         let row_of = |k: Option<usize>| {
@@ -702,32 +706,27 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             let ym = mid(r);
             let (end, shown) = window_end(d);
             let (x0, x1) = (x_of(d.receive_s), x_of(end));
+            // the window the receive opened, then what heartbeats added (another colour)
+            let first = x_of(d.visible_at_s.clamp(d.receive_s, end));
             prims.push(Prim::Rect {
                 from: (x0, ym - ROW_H / 2 + 2),
-                to: (x1.max(x0 + 1), ym + ROW_H / 2 - 2),
-                fill: 0xd6e6fb,
-                border: Some(0x90b4e8),
-                });
+                to: (first.max(x0 + 1), ym + ROW_H / 2 - 2),
+                fill: WINDOW.0,
+                border: Some(WINDOW.1),
+            });
             drawn.insert(Key::Window);
-            // deadlines a heartbeat pushed back, inside the window
-            let mut deadlines = vec![d.visible_at_s];
-            deadlines.extend(d.extensions.iter().map(|e| e.1));
-            deadlines.pop();
-            for dl in deadlines {
-                if dl < end && dl > d.receive_s {
-                    let x = x_of(dl);
-                    prims.push(Prim::Line {
-                        points: vec![(x, ym - ROW_H / 2 + 2), (x, ym + ROW_H / 2 - 2)],
-                        color: 0x1565c0,
-                        width: 1,
-                        dashed: true,
-                    });
-                    drawn.insert(Key::MovedDeadline);
-                }
+            if x1 > first {
+                prims.push(Prim::Rect {
+                    from: (first, ym - ROW_H / 2 + 2),
+                    to: (x1, ym + ROW_H / 2 - 2),
+                    fill: EXTENDED.0,
+                    border: Some(EXTENDED.1),
+                });
+                drawn.insert(Key::Extended);
             }
             if let Some(w) = &d.work {
                 let (b0, b1) = (x_of(w.start_s), x_of(w.end_s));
-                prims.push(Prim::Bar(w.outcome, (b0, ym - 7), (b1.max(b0 + 3), ym + 7)));
+                prims.push(Prim::Bar(w.outcome, (b0, ym - 6), (b1.max(b0 + 3), ym + 6)));
                 drawn.insert(Key::Bar(w.outcome));
             }
             let rm = &mut row_marks[r];
@@ -763,7 +762,14 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
         // fan out marks at (almost) the same x, in cause order
         let mut placed: Vec<(MarkKind, Option<usize>, (i32, i32))> = Vec::new();
         for (r, mut ms) in row_marks.into_iter().enumerate() {
-            ms.sort_by_key(|m| (m.0, m.1));
+            // at one x: what ends an earlier delivery, then the receive, then what the
+            // delivery received there did at once
+            ms.sort_by_key(|m| {
+                let started_here = m
+                    .3
+                    .is_some_and(|k| x_of(j.deliveries[k].receive_s) == m.0);
+                (m.0, started_here, m.2 != MarkKind::Receive, m.1)
+            });
             let mut prev = i32::MIN / 2;
             // a cluster starts where its first mark belongs and grows right
             for (x, _, kind, k) in ms {
@@ -812,7 +818,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             occupied.push(mark_box(at.0, at.1));
             drawn.insert(Key::Mark(kind));
         }
-        // environment labels: inside the bar, else just right of its end's marks
+        // where each invocation's environment label may go
         for (k, d) in j.deliveries.iter().enumerate() {
             let Some(w) = &d.work else { continue };
             let ym = mid(row_of(Some(k)));
@@ -824,49 +830,59 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                 .max()
                 .unwrap_or(b1)
                 + 4;
-            let texts = [
-                tr(lang, &format!("환경 {}", w.env), &format!("env {}", w.env)),
-                format!("env {}", w.env),
+            env_labels.push((w.env, b0, b1, ym, after));
+        }
+    }
+    // environment labels: inside the bar, else just right of its end's marks; the same form
+    // on every bar ("환경 3 / env 3" if it fits everywhere, else "env 3")
+    let forms: Vec<fn(Lang, usize) -> String> = match lang {
+        Lang::Both => vec![
+            |l, e| tr(l, &format!("환경 {e}"), &format!("env {e}")),
+            |_, e| format!("env {e}"),
+        ],
+        _ => vec![|l, e| tr(l, &format!("환경 {e}"), &format!("env {e}"))],
+    };
+    for (n, form) in forms.iter().enumerate() {
+        let mut taken = occupied.clone();
+        let mut labels = Vec::new();
+        for &(env, b0, b1, ym, after) in &env_labels {
+            let text = form(lang, env);
+            let candidates = [
+                Label {
+                    text: text.clone(),
+                    x: (b0 + b1) / 2,
+                    y: ym,
+                    px: SMALL_PX,
+                    color: 0x1b1b1b,
+                    bold: false,
+                    anchor: Anchor::Center,
+                },
+                Label {
+                    text,
+                    x: after,
+                    y: ym,
+                    px: SMALL_PX,
+                    color: 0x37474f,
+                    bold: false,
+                    anchor: Anchor::Left,
+                },
             ];
-            let texts = if lang == Lang::Ko {
-                vec![texts[0].clone()]
-            } else {
-                texts.to_vec()
-            };
-            let candidates = texts.iter().flat_map(|s| {
-                [
-                    Label {
-                        text: s.clone(),
-                        x: (b0 + b1) / 2,
-                        y: ym,
-                        px: SMALL_PX,
-                        color: 0x1b1b1b,
-                        bold: false,
-                        anchor: Anchor::Center,
-                    },
-                    Label {
-                        text: s.clone(),
-                        x: after,
-                        y: ym,
-                        px: SMALL_PX,
-                        color: 0x37474f,
-                        bold: false,
-                        anchor: Anchor::Left,
-                    },
-                ]
-            });
             for l in candidates {
                 let r = l.rect();
                 let inside = l.anchor == Anchor::Center && r.0 >= b0 + 2 && r.2 <= b1 - 2;
                 if (inside || l.anchor == Anchor::Left)
                     && r.2 <= right
-                    && !occupied.iter().any(|&o| overlap(o, r))
+                    && !taken.iter().any(|&o| overlap(o, r))
                 {
-                    occupied.push(r);
-                    over.push(Prim::Text(l));
+                    taken.push(r);
+                    labels.push(Prim::Text(l));
                     break;
                 }
             }
+        }
+        if labels.len() == env_labels.len() || n + 1 == forms.len() {
+            over.extend(labels);
+            break;
         }
     }
     prims.extend(over);
@@ -887,14 +903,14 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             Key::Window => prims.push(Prim::Rect {
                 from: (x, cy - 9),
                 to: (x + 24, cy + 9),
-                fill: 0xd6e6fb,
-                border: Some(0x90b4e8),
+                fill: WINDOW.0,
+                border: Some(WINDOW.1),
                 }),
-            Key::MovedDeadline => prims.push(Prim::Line {
-                points: vec![(x + 12, cy - 9), (x + 12, cy + 9)],
-                color: 0x1565c0,
-                width: 1,
-                dashed: true,
+            Key::Extended => prims.push(Prim::Rect {
+                from: (x, cy - 9),
+                to: (x + 24, cy + 9),
+                fill: EXTENDED.0,
+                border: Some(EXTENDED.1),
             }),
             Key::Bar(o) => prims.push(Prim::Bar(o, (x, cy - 7), (x + 24, cy + 7))),
             Key::Mark(k) => prims.push(Prim::Mark(k, (x + 12, cy))),
