@@ -391,15 +391,94 @@ mod tests {
         );
     }
 
+    /// One lane per job; each receive with its window: the message shows
+    /// again at 10 and 20 s while the first worker still works (15 s), and
+    /// the third window's end is the move to the DLQ.
     #[test]
-    fn the_picture_is_an_svg_with_a_lane_per_environment() {
+    fn the_picture_has_a_lane_per_job_and_shows_the_message_again() {
         let report = report(Scenario::ShortVisibility, 5, 15, 10);
-        let timeline = report.timeline.as_ref().unwrap();
-        // The queue, then 10 environments: each job runs in two at once.
-        assert_eq!(timeline.lanes.len(), 11);
-        assert_eq!(timeline.invocations.len(), 15);
-        let svg = timeline_svg::render_svg(timeline).unwrap();
+        let mut timeline = report.timeline.clone().unwrap();
+        timeline.lang = timeline_svg::Lang::En;
+        assert_eq!(timeline.jobs.len(), 5);
+        let job1 = &timeline.jobs[0];
+        let windows: Vec<(f64, f64, Option<usize>)> = job1
+            .deliveries
+            .iter()
+            .map(|d| (d.receive_s, d.visible_at_s, d.work.as_ref().map(|w| w.env)))
+            .collect();
+        assert_eq!(
+            windows,
+            [
+                (0.0, 10.0, Some(1)),
+                (10.0, 20.0, Some(6)),
+                (20.0, 30.0, Some(5))
+            ]
+        );
+        assert_eq!(job1.dlq_s, Some(30.0));
+        assert!(job1.deliveries.iter().all(|d| d.deleted_s.is_none()));
+        assert!(job1.deliveries.iter().all(|d| d.marks
+            == [
+                (d.receive_s + 15.0, timeline_svg::MarkKind::Commit),
+                (d.receive_s + 15.0, timeline_svg::MarkKind::StaleDelete)
+            ]));
+        let svg = timeline_svg::render_svg(&timeline).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
         assert!(svg.contains("5 jobs, 15 commits (10 duplicates), 5 in the DLQ"));
+    }
+
+    /// The heartbeat's extensions and the delete that ends the window; the
+    /// idempotent worker's refusals.
+    #[test]
+    fn the_picture_knows_heartbeats_deletes_and_refusals() {
+        use timeline_svg::MarkKind::{Delete, Skipped, StaleDelete};
+        let heartbeat = report(Scenario::Heartbeat, 1, 15, 10).timeline.unwrap();
+        let d = &heartbeat.jobs[0].deliveries[..];
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].extensions, [(5.0, 15.0), (10.0, 20.0)]);
+        assert_eq!(d[0].deleted_s, Some(15.0));
+        let idempotent = report(Scenario::Idempotent, 1, 15, 10).timeline.unwrap();
+        let kinds: Vec<Vec<_>> = idempotent.jobs[0]
+            .deliveries
+            .iter()
+            .map(|d| {
+                let mut k: Vec<_> = d.marks.iter().map(|m| m.1).collect();
+                k.retain(|k| *k != timeline_svg::MarkKind::Commit);
+                k.sort();
+                k
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [vec![StaleDelete], vec![Skipped], vec![Skipped, Delete]]
+        );
+        assert_eq!(idempotent.jobs[0].deliveries[2].deleted_s, Some(20.0));
+    }
+
+    /// Every scenario's picture, in every language: no label over another
+    /// or over a mark, the title wrapped inside the image, the legend only
+    /// what is drawn (the densest: fifo-short-visibility, idempotent,
+    /// heartbeat, with the most jobs).
+    #[test]
+    fn every_picture_is_readable() {
+        use timeline_svg::{Key, Lang, MarkKind, check_readable, layout};
+        for scenario in scenario::ALL {
+            let jobs = match scenario {
+                Scenario::FifoShortVisibility | Scenario::Idempotent | Scenario::Heartbeat => 20,
+                _ => 5,
+            };
+            let mut timeline = report(scenario, jobs, 15, 10).timeline.unwrap();
+            for lang in [Lang::Both, Lang::Ko, Lang::En] {
+                timeline.lang = lang;
+                let l = layout(&timeline).unwrap();
+                check_readable(&l).unwrap_or_else(|e| panic!("{} {lang:?}: {e}", scenario.name()));
+                let dlq = l.legend.contains(&Key::Mark(MarkKind::DlqMove));
+                assert_eq!(
+                    dlq,
+                    timeline.jobs.iter().any(|j| j.dlq_s.is_some()),
+                    "{}",
+                    scenario.name()
+                );
+            }
+        }
     }
 }

@@ -501,10 +501,13 @@ fn picture(
                 _ => continue,
             };
             let count: Option<u32> = match kind {
-                MarkKind::Commit | MarkKind::Skipped => e.detail.as_deref().and_then(|d| d.parse().ok()),
+                MarkKind::Commit | MarkKind::Skipped => {
+                    e.detail.as_deref().and_then(|d| d.parse().ok())
+                }
                 _ => None,
             };
-            let by_count = count.and_then(|c| lane.deliveries.iter().position(|d| d.receive_count == c));
+            let by_count =
+                count.and_then(|c| lane.deliveries.iter().position(|d| d.receive_count == c));
             let by_env = || {
                 lane.deliveries
                     .iter()
@@ -520,14 +523,21 @@ fn picture(
                     })
                     .map(|(k, _)| k)
             };
-            let latest = || lane.deliveries.iter().rposition(|d| d.receive_s <= e.t + 1e-9);
+            let latest = || {
+                lane.deliveries
+                    .iter()
+                    .rposition(|d| d.receive_s <= e.t + 1e-9)
+            };
             if let Some(k) = by_count.or_else(by_env).or_else(latest) {
                 lane.deliveries[k].marks.push((e.t, kind));
             }
         }
     }
     let job_lanes: Vec<JobLane> = by_job.into_values().collect();
-    let mut last = visibility_changes.iter().map(|v| v.0).fold(0.0f64, f64::max);
+    let mut last = visibility_changes
+        .iter()
+        .map(|v| v.0)
+        .fold(0.0f64, f64::max);
     for l in &job_lanes {
         last = last.max(l.dlq_s.unwrap_or(0.0));
         for d in &l.deliveries {

@@ -446,6 +446,9 @@ fn fmt_s(v: f64) -> String {
     }
 }
 
+/// A mark in a row before it is fanned out: (ideal x, order, kind, its delivery).
+type RowMark = (i32, u8, MarkKind, Option<usize>);
+
 struct Item {
     start_px: i32,
     end_px: i32,
@@ -593,7 +596,9 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
     }
 
     // time axis: gridlines, ticks and their labels
-    let step = tick_step(t.end_s, right - left, 56.0);
+    // the widest tick label: the largest number, or a fraction like 0.125
+    let widest = text_w(&fmt_s(t.end_s), TICK_PX, false).max(text_w("0.000", TICK_PX, false));
+    let step = tick_step(t.end_s, right - left, f64::from(widest.max(30) + 22));
     let mut k = 0;
     loop {
         let v = k as f64 * step;
@@ -613,7 +618,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             width: 1,
             dashed: false,
         });
-        let l = Label {
+        let mut l = Label {
             text: fmt_s(v),
             x,
             y: bottom + 15,
@@ -622,8 +627,13 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             bold: false,
             anchor: Anchor::Center,
         };
-        occupied.push(l.rect());
-        prims.push(Prim::Text(l));
+        if l.rect().2 > WIDTH - 2 {
+            l.anchor = Anchor::Right;
+        }
+        if !occupied.iter().any(|&o| overlap(o, l.rect())) {
+            occupied.push(l.rect());
+            prims.push(Prim::Text(l));
+        }
         k += 1;
     }
     prims.push(Prim::Line {
@@ -699,8 +709,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
         };
         let mid = |r: usize| lane_y[i] + LANE_PAD + r as i32 * ROW_H + ROW_H / 2;
         // per row: (ideal x, order, kind) of every mark
-        let mut row_marks: Vec<Vec<(i32, u8, MarkKind, Option<usize>)>> =
-            vec![Vec::new(); rows.len()];
+        let mut row_marks: Vec<Vec<RowMark>> = vec![Vec::new(); rows.len()];
         for (k, d) in j.deliveries.iter().enumerate() {
             let r = row_of(Some(k));
             let ym = mid(r);
@@ -765,9 +774,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             // at one x: what ends an earlier delivery, then the receive, then what the
             // delivery received there did at once
             ms.sort_by_key(|m| {
-                let started_here = m
-                    .3
-                    .is_some_and(|k| x_of(j.deliveries[k].receive_s) == m.0);
+                let started_here = m.3.is_some_and(|k| x_of(j.deliveries[k].receive_s) == m.0);
                 (m.0, started_here, m.2 != MarkKind::Receive, m.1)
             });
             let mut prev = i32::MIN / 2;
@@ -780,7 +787,11 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
         }
         // the cause: from "visible again" to the receive (or the DLQ move) that followed
         let mut order: Vec<usize> = (0..j.deliveries.len()).collect();
-        order.sort_by(|&a, &b| j.deliveries[a].receive_s.total_cmp(&j.deliveries[b].receive_s));
+        order.sort_by(|&a, &b| {
+            j.deliveries[a]
+                .receive_s
+                .total_cmp(&j.deliveries[b].receive_s)
+        });
         for (n, &k) in order.iter().enumerate() {
             let Some(&(_, _, from)) = placed
                 .iter()
@@ -858,7 +869,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                     anchor: Anchor::Center,
                 },
                 Label {
-                    text,
+                    text: text.clone(),
                     x: after,
                     y: ym,
                     px: SMALL_PX,
@@ -866,11 +877,21 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                     bold: false,
                     anchor: Anchor::Left,
                 },
+                Label {
+                    text,
+                    x: b0 - MARK_W / 2 - 3,
+                    y: ym,
+                    px: SMALL_PX,
+                    color: 0x37474f,
+                    bold: false,
+                    anchor: Anchor::Right,
+                },
             ];
             for l in candidates {
                 let r = l.rect();
                 let inside = l.anchor == Anchor::Center && r.0 >= b0 + 2 && r.2 <= b1 - 2;
-                if (inside || l.anchor == Anchor::Left)
+                if (inside || l.anchor != Anchor::Center)
+                    && r.0 >= left
                     && r.2 <= right
                     && !taken.iter().any(|&o| overlap(o, r))
                 {
@@ -905,7 +926,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                 to: (x + 24, cy + 9),
                 fill: WINDOW.0,
                 border: Some(WINDOW.1),
-                }),
+            }),
             Key::Extended => prims.push(Prim::Rect {
                 from: (x, cy - 9),
                 to: (x + 24, cy + 9),
@@ -955,7 +976,12 @@ fn line(a: &Area, p: Vec<(i32, i32)>, hex: u32, w: u32) -> Result<(), String> {
         .map_err(err)
 }
 
-fn draw_bar(a: &Area, o: BarOutcome, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) -> Result<(), String> {
+fn draw_bar(
+    a: &Area,
+    o: BarOutcome,
+    (x0, y0): (i32, i32),
+    (x1, y1): (i32, i32),
+) -> Result<(), String> {
     let (fill, border) = o.colors();
     a.draw(&Rectangle::new([(x0, y0), (x1, y1)], rgb(fill).filled()))
         .map_err(err)?;
@@ -996,8 +1022,18 @@ fn draw_mark(a: &Area, kind: MarkKind, (x, y): (i32, i32)) -> Result<(), String>
                 .map_err(err)
         }
         MarkKind::Delete => {
-            line(a, vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)], 0xffffff, 5)?;
-            line(a, vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)], 0x111111, 3)
+            line(
+                a,
+                vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)],
+                0xffffff,
+                5,
+            )?;
+            line(
+                a,
+                vec![(x - 5, y), (x - 1, y + 4), (x + 6, y - 5)],
+                0x111111,
+                3,
+            )
         }
         MarkKind::StaleDelete => {
             a.draw(&Rectangle::new(
@@ -1098,16 +1134,14 @@ pub fn render_svg(timeline: &Timeline) -> Result<String, String> {
                     } else {
                         f
                     };
-                    let style = f
-                        .color(&rgb(label.color))
-                        .pos(Pos::new(
-                            match label.anchor {
-                                Anchor::Left => HPos::Left,
-                                Anchor::Center => HPos::Center,
-                                Anchor::Right => HPos::Right,
-                            },
-                            VPos::Center,
-                        ));
+                    let style = f.color(&rgb(label.color)).pos(Pos::new(
+                        match label.anchor {
+                            Anchor::Left => HPos::Left,
+                            Anchor::Center => HPos::Center,
+                            Anchor::Right => HPos::Right,
+                        },
+                        VPos::Center,
+                    ));
                     root.draw(&Text::new(label.text.clone(), (label.x, label.y), style))
                         .map_err(err)?;
                 }
@@ -1116,4 +1150,347 @@ pub fn render_svg(timeline: &Timeline) -> Result<String, String> {
         root.present().map_err(err)?;
     }
     Ok(buf)
+}
+
+/// What makes a picture readable, checked: no two text labels overlap, no label covers a mark,
+/// no two marks overlap, every label inside the image, and the legend shows only what was drawn.
+#[cfg(test)]
+pub fn check_readable(l: &Layout) -> Result<(), String> {
+    let labels: Vec<&Label> = l.labels().collect();
+    for (i, a) in labels.iter().enumerate() {
+        let r = a.rect();
+        if r.0 < 0 || r.1 < 0 || r.2 > l.width || r.3 > l.height {
+            return Err(format!("{:?} ({r:?}) leaves the image", a.text));
+        }
+        for b in &labels[i + 1..] {
+            if overlap(r, b.rect()) {
+                return Err(format!("{:?} overlaps {:?}", a.text, b.text));
+            }
+        }
+    }
+    let marks = l.mark_boxes();
+    for (i, &m) in marks.iter().enumerate() {
+        if let Some(a) = labels.iter().find(|a| overlap(a.rect(), m)) {
+            return Err(format!("{:?} covers a mark at {m:?}", a.text));
+        }
+        if let Some(n) = marks[i + 1..].iter().find(|&&n| overlap(m, n)) {
+            return Err(format!("marks at {m:?} and {n:?} overlap"));
+        }
+    }
+    if let Some(k) = l.legend.iter().find(|k| !l.drawn.contains(k)) {
+        return Err(format!("the legend shows {k:?}, which is not drawn"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(
+        receive_s: f64,
+        count: u32,
+        visible_at_s: f64,
+        env: usize,
+        work_s: f64,
+    ) -> Delivery {
+        Delivery {
+            receive_s,
+            receive_count: count,
+            visible_at_s,
+            extensions: Vec::new(),
+            deleted_s: None,
+            work: Some(Work {
+                env,
+                start_s: receive_s,
+                end_s: receive_s + work_s,
+                outcome: BarOutcome::Success,
+            }),
+            marks: vec![
+                (receive_s + work_s, MarkKind::Commit),
+                (receive_s + work_s, MarkKind::StaleDelete),
+            ],
+        }
+    }
+
+    /// 5 jobs, work 15 s, visibility 10 s, maxReceiveCount 3: every job is received at 0, 10
+    /// and 20 s by three environments, committed at 15, 25 and 35 s (deletes that do nothing),
+    /// and moved to the DLQ at 30 s.
+    fn short_visibility(lang: Lang) -> Timeline {
+        let jobs = (1..=5u32)
+            .map(|job| JobLane {
+                job,
+                deliveries: (0..3u32)
+                    .map(|a| {
+                        let t0 = 10.0 * a as f64;
+                        delivery(t0, a + 1, t0 + 10.0, (a * 5 + job) as usize, 15.0)
+                    })
+                    .collect(),
+                dlq_s: Some(30.0),
+            })
+            .collect();
+        Timeline {
+            lang,
+            title: Bi::new(
+                "short-visibility: 작업 5개, 커밋 15번 (중복 10번), DLQ에 5개",
+                "short-visibility: 5 jobs, 15 commits (10 duplicates), 5 in the DLQ",
+            ),
+            subtitle: Bi::new("작업 15초, 가시성 10초", "work 15 s, visibility 10 s"),
+            end_s: 38.0,
+            jobs,
+            visibility_changes: vec![(0.0, "10".into())],
+        }
+    }
+
+    /// Every outcome and mark kind, a heartbeat, a delete cutting a window, awkward text.
+    fn mixed(lang: Lang) -> Timeline {
+        let mut hb = delivery(0.0, 1, 10.0, 1, 15.0);
+        hb.extensions = vec![(5.0, 15.0), (10.0, 20.0)];
+        hb.deleted_s = Some(15.0);
+        hb.marks.push((15.0, MarkKind::Delete));
+        let mut crash = delivery(0.0, 1, 120.0, 2, 15.0);
+        crash.work.as_mut().unwrap().outcome = BarOutcome::Crash;
+        let mut skip = delivery(120.0, 2, 240.0, 3, 0.0);
+        skip.marks = vec![(120.0, MarkKind::Skipped), (120.0, MarkKind::Delete)];
+        skip.deleted_s = Some(120.0);
+        let mut timeout = delivery(0.0, 1, 36.0, 4, 6.0);
+        timeout.work.as_mut().unwrap().outcome = BarOutcome::Timeout;
+        timeout.marks.clear();
+        let mut error = delivery(36.0, 2, 72.0, 5, 3.0);
+        error.work.as_mut().unwrap().outcome = BarOutcome::Error;
+        error.marks.clear();
+        Timeline {
+            lang,
+            title: Bi::new("하트비트 <&>", "heartbeat <&> \"quotes\" 'apos'"),
+            subtitle: Bi::new("작업 15초", "work 15 s"),
+            end_s: 130.0,
+            jobs: vec![
+                JobLane {
+                    job: 1,
+                    deliveries: vec![hb],
+                    dlq_s: None,
+                },
+                JobLane {
+                    job: 2,
+                    deliveries: vec![crash, skip],
+                    dlq_s: None,
+                },
+                JobLane {
+                    job: 3,
+                    deliveries: vec![timeout, error],
+                    dlq_s: Some(108.0),
+                },
+            ],
+            visibility_changes: vec![(0.0, "10 <&>".into())],
+        }
+    }
+
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).expect("output is well-formed XML");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text().map(|s| s.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn short_visibility_renders_valid_deterministic_svg() {
+        let tl = short_visibility(Lang::Both);
+        let svg = render_svg(&tl).unwrap();
+        let texts = texts(&svg);
+        for want in [
+            tl.title.ko.as_str(),
+            tl.title.en.as_str(),
+            "작업 1 / job 1",
+            "작업 5 / job 5",
+            "DLQ로 옮겨짐 / moved to the DLQ",
+            "다시 보임 / visible again",
+            "시간 (초) / time (s)",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == want),
+                "missing {want:?} in {texts:?}"
+            );
+        }
+        // every invocation names its environment
+        for env in 1..=15 {
+            assert!(
+                texts.iter().any(|t| t.ends_with(&format!("env {env}"))),
+                "env {env} missing"
+            );
+        }
+        assert_eq!(svg, render_svg(&short_visibility(Lang::Both)).unwrap());
+        assert!(svg.contains(r#"width="1200""#));
+        check_readable(&layout(&tl).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn one_language_when_asked() {
+        for (lang, has, lacks) in [(Lang::Ko, "작업 1", "job 1"), (Lang::En, "job 1", "작업")] {
+            let texts = texts(&render_svg(&short_visibility(lang)).unwrap());
+            assert!(texts.iter().any(|t| t == has), "{lang:?}: {texts:?}");
+            assert!(
+                !texts.iter().any(|t| t.contains(lacks)),
+                "{lang:?} shows {lacks:?}: {texts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_and_every_kind_renders() {
+        let tl = mixed(Lang::En);
+        let svg = render_svg(&tl).unwrap();
+        assert!(svg.contains("&lt;&amp;&gt;"));
+        let texts = texts(&svg);
+        for want in [
+            tl.title.en.as_str(),
+            "visibility timeout → 10 <&> s",
+            "invocation timed out",
+            "invocation crashed (no delete)",
+            "invocation failed",
+            "hidden longer by the heartbeat (else visible again already)",
+        ] {
+            assert!(texts.iter().any(|t| t == want), "missing text {want:?}");
+        }
+        let l = layout(&tl).unwrap();
+        let kinds = [
+            MarkKind::Receive,
+            MarkKind::Heartbeat,
+            MarkKind::Commit,
+            MarkKind::Skipped,
+            MarkKind::Delete,
+            MarkKind::StaleDelete,
+            MarkKind::VisibleAgain,
+            MarkKind::DlqMove,
+        ];
+        for k in kinds {
+            assert!(l.drawn.contains(&Key::Mark(k)), "{k:?} not drawn");
+        }
+        for lang in [Lang::Ko, Lang::En, Lang::Both] {
+            check_readable(&layout(&mixed(lang)).unwrap()).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_legend_shows_only_what_is_drawn() {
+        let l = layout(&short_visibility(Lang::En)).unwrap();
+        assert!(l.legend.iter().all(|k| l.drawn.contains(k)));
+        assert!(l.legend.contains(&Key::Mark(MarkKind::DlqMove)));
+        for absent in [
+            Key::Mark(MarkKind::Heartbeat),
+            Key::Mark(MarkKind::Delete),
+            Key::Bar(BarOutcome::Timeout),
+            Key::Extended,
+        ] {
+            assert!(!l.legend.contains(&absent), "{absent:?} in the legend");
+        }
+        let texts = texts(&render_svg(&short_visibility(Lang::En)).unwrap());
+        assert!(!texts.iter().any(|t| t.starts_with("heartbeat")));
+    }
+
+    #[test]
+    fn titles_wrap_at_the_width_and_lose_nothing() {
+        let title = "fifo-short-visibility: 5 jobs, 5 commits (0 duplicates), 10 deliveries \
+                     kept from a second commit by the idempotency table, 0 in the DLQ: as \
+                     AWS's rules say";
+        for width in [300, 600, 1168] {
+            let lines = wrap(title, TITLE_PX, true, width);
+            assert!(lines.len() > 1, "{width}: {lines:?}");
+            for line in &lines {
+                assert!(
+                    text_w(line, TITLE_PX, true) <= width,
+                    "{line:?} wider than {width}"
+                );
+            }
+            assert_eq!(lines.join(" "), title);
+        }
+        let ko = "fifo-short-visibility: 작업 5개, 커밋 5번 (중복 0번), 멱등성 테이블이 두 번째 커밋을 막은 전달 10번, DLQ에 0개: AWS 규칙대로";
+        let lines = wrap(ko, TITLE_PX, true, 600);
+        assert!(lines.len() > 1 && lines.iter().all(|l| text_w(l, TITLE_PX, true) <= 600));
+        assert_eq!(lines.join(" "), ko);
+        // a word wider than the line is cut, not dropped
+        let lines = wrap(&"x".repeat(200), 12.0, false, 100);
+        assert!(lines.len() > 1 && lines.iter().all(|l| text_w(l, 12.0, false) <= 100));
+        assert_eq!(lines.concat(), "x".repeat(200));
+        // in the picture: every line of the title is there, none wider than the image
+        let mut tl = short_visibility(Lang::Both);
+        tl.title = Bi::new(ko, title);
+        let svg = render_svg(&tl).unwrap();
+        let l = layout(&tl).unwrap();
+        check_readable(&l).unwrap();
+        let texts = texts(&svg);
+        for line in wrap(title, TITLE_PX, true, WIDTH - 2 * PAD) {
+            assert!(texts.contains(&line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn height_grows_with_jobs() {
+        let height = |n: u32| {
+            let mut tl = short_visibility(Lang::En);
+            let lane = tl.jobs[0].clone();
+            tl.jobs = (1..=n)
+                .map(|job| JobLane {
+                    job,
+                    ..lane.clone()
+                })
+                .collect();
+            layout(&tl).unwrap().height
+        };
+        // two rows per job: the second receive comes while the first one works
+        assert_eq!(height(20) - height(2), 18 * (2 * ROW_H + 2 * LANE_PAD));
+    }
+
+    #[test]
+    fn degenerate_inputs_are_errors_not_panics() {
+        type Edit = fn(&mut Timeline);
+        let cases: Vec<(&str, Edit)> = vec![
+            ("no jobs", |t| t.jobs.clear()),
+            ("end_s", |t| t.end_s = 0.0),
+            ("end_s", |t| t.end_s = f64::NAN),
+            ("end_s", |t| t.end_s = -5.0),
+            ("non-finite", |t| {
+                t.jobs[0].deliveries[0].receive_s = f64::NAN
+            }),
+            ("non-finite", |t| t.jobs[1].dlq_s = Some(f64::INFINITY)),
+            ("non-finite", |t| {
+                t.jobs[0].deliveries[0].marks[0].0 = f64::NEG_INFINITY
+            }),
+            ("before it starts", |t| {
+                t.jobs[0].deliveries[0].work.as_mut().unwrap().end_s = -1.0
+            }),
+        ];
+        for (needle, f) in cases {
+            let mut tl = short_visibility(Lang::En);
+            f(&mut tl);
+            let e = render_svg(&tl).expect_err(needle);
+            assert!(e.contains(needle), "{e:?} should mention {needle:?}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_times_are_clamped() {
+        let mut tl = short_visibility(Lang::Both);
+        tl.jobs[2].deliveries.push(delivery(-50.0, 4, 1e9, 99, 1e9));
+        tl.jobs[3].dlq_s = Some(1e9);
+        check_readable(&layout(&tl).unwrap()).unwrap();
+        for end_s in [1e-6, 1e7] {
+            tl.end_s = end_s;
+            let l = layout(&tl).unwrap();
+            check_readable(&l).unwrap();
+            texts(&render_svg(&tl).unwrap());
+        }
+    }
+
+    #[test]
+    fn tick_labels_stay_apart() {
+        for end_s in [0.5, 1.0, 7.0, 17.0, 38.0, 162.0, 1000.0, 86_400.0] {
+            let step = tick_step(end_s, 1000, 56.0);
+            assert!(step * 1000.0 / end_s >= 56.0, "{end_s}: {step}");
+            assert!(step * 1000.0 / end_s < 3.0 * 56.0, "{end_s}: {step}");
+        }
+        assert_eq!(fmt_s(2.5), "2.5");
+        assert_eq!(fmt_s(10.0), "10");
+    }
 }
