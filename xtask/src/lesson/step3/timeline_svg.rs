@@ -305,7 +305,10 @@ fn mark_box(x: i32, y: i32) -> (i32, i32, i32, i32) {
 impl BarOutcome {
     fn legend(self) -> Bi {
         match self {
-            Self::Success => Bi::new("실행 (환경 n에서)", "invocation (in env n)"),
+            Self::Success => Bi::new(
+                "실행 (#n번째 받은 것, 환경 n에서)",
+                "invocation (of receive #n, in env n)",
+            ),
             Self::Error => Bi::new("실행 오류", "invocation failed"),
             Self::Crash => Bi::new("실행 중 죽음 (삭제 없음)", "invocation crashed (no delete)"),
             Self::Timeout => Bi::new("실행 시간 초과", "invocation timed out"),
@@ -324,7 +327,7 @@ impl BarOutcome {
 impl MarkKind {
     fn legend(self) -> Bi {
         match self {
-            Self::Receive => Bi::new("받음 (#n번째)", "receive (#n)"),
+            Self::Receive => Bi::new("받음", "receive"),
             Self::Heartbeat => Bi::new(
                 "하트비트: 숨김 연장 (ChangeMessageVisibility)",
                 "heartbeat: hidden longer (ChangeMessageVisibility)",
@@ -699,7 +702,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
 
     // the jobs
     let mut over = Vec::new(); // marks and labels, drawn after every band and bar
-    let mut env_labels: Vec<(usize, i32, i32, i32, i32)> = Vec::new();
+    let mut env_labels: Vec<(usize, u32, i32, i32, i32, i32)> = Vec::new();
     for (i, j) in t.jobs.iter().enumerate() {
         let rows = &lane_rows[i];
         let row_of = |k: Option<usize>| {
@@ -841,23 +844,33 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                 .max()
                 .unwrap_or(b1)
                 + 4;
-            env_labels.push((w.env, b0, b1, ym, after));
+            env_labels.push((w.env, d.receive_count, b0, b1, ym, after));
         }
     }
     // environment labels: inside the bar, else just right of its end's marks; the same form
     // on every bar ("환경 3 / env 3" if it fits everywhere, else "env 3")
-    let forms: Vec<fn(Lang, usize) -> String> = match lang {
+    let forms: Vec<fn(Lang, usize, u32) -> String> = match lang {
         Lang::Both => vec![
-            |l, e| tr(l, &format!("환경 {e}"), &format!("env {e}")),
-            |_, e| format!("env {e}"),
+            |l, e, n| {
+                format!(
+                    "#{n} · {}",
+                    tr(l, &format!("환경 {e}"), &format!("env {e}"))
+                )
+            },
+            |_, e, n| format!("#{n} · env {e}"),
         ],
-        _ => vec![|l, e| tr(l, &format!("환경 {e}"), &format!("env {e}"))],
+        _ => vec![|l, e, n| {
+            format!(
+                "#{n} · {}",
+                tr(l, &format!("환경 {e}"), &format!("env {e}"))
+            )
+        }],
     };
     for (n, form) in forms.iter().enumerate() {
         let mut taken = occupied.clone();
         let mut labels = Vec::new();
-        for &(env, b0, b1, ym, after) in &env_labels {
-            let text = form(lang, env);
+        for &(env, count, b0, b1, ym, after) in &env_labels {
+            let text = form(lang, env, count);
             let candidates = [
                 Label {
                     text: text.clone(),
