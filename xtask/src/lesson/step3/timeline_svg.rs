@@ -426,6 +426,19 @@ fn window_end(d: &Delivery) -> (f64, bool) {
     }
 }
 
+/// The delivery whose window ended last before the move to the DLQ: the move happened when
+/// the message showed again after it, so its mark goes next to that moment.
+fn dlq_cause(j: &JobLane) -> Option<usize> {
+    let dlq = j.dlq_s?;
+    j.deliveries
+        .iter()
+        .enumerate()
+        .map(|(k, d)| (k, window_end(d)))
+        .filter(|(_, (end, shown))| *shown && *end <= dlq + 1e-9)
+        .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+        .map(|(k, _)| k)
+}
+
 /// A tick step giving at least `min_px` between ticks.
 fn tick_step(end_s: f64, plot_w: i32, min_px: f64) -> f64 {
     let per_s = plot_w as f64 / end_s;
@@ -518,12 +531,16 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
     // rows: deliveries (and the DLQ move) that overlap in pixels go one below the other
     let mut lane_rows: Vec<Vec<Vec<Item>>> = Vec::new();
     for j in &t.jobs {
+        let dlq_by = dlq_cause(j);
         let mut items: Vec<Item> = j
             .deliveries
             .iter()
             .enumerate()
             .map(|(k, d)| {
                 let mut end = window_end(d).0;
+                if dlq_by == Some(k) {
+                    end = end.max(j.dlq_s.unwrap_or(end));
+                }
                 if let Some(w) = &d.work {
                     end = end.max(w.end_s);
                 }
@@ -537,7 +554,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                 }
             })
             .collect();
-        if let Some(s) = j.dlq_s {
+        if let (Some(s), None) = (j.dlq_s, dlq_by) {
             items.push(Item {
                 start_px: x_of(s),
                 end_px: x_of(s),
@@ -764,7 +781,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
             }
         }
         if let Some(s) = j.dlq_s {
-            row_marks[row_of(None)].push((
+            row_marks[row_of(dlq_cause(j))].push((
                 x_of(s),
                 MarkKind::DlqMove.order(),
                 MarkKind::DlqMove,
@@ -825,6 +842,13 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                     dashed: true,
                 });
                 drawn.insert(Key::Cause);
+                // no label across the link
+                occupied.push((
+                    from.0 - 1,
+                    from.1.min(to.1),
+                    to.0.max(from.0) + 1,
+                    from.1.max(to.1),
+                ));
             }
         }
         for &(kind, _, at) in &placed {
