@@ -548,14 +548,6 @@ fn picture(
         }
     }
     let s = &record.setting;
-    let commits: u32 = jobs.iter().map(|j| j.commits).sum();
-    let committed = jobs.iter().filter(|j| j.commits > 0).count() as u32;
-    let in_dlq = jobs.iter().filter(|j| j.final_place == Final::Dlq).count();
-    let caught = record
-        .skips
-        .iter()
-        .filter(|(_, _, _, line)| line.starts_with("duplicate ") || line.starts_with("busy "))
-        .count();
     let as_expected = jobs.iter().all(|j| {
         (j.receives, j.commits, j.final_place)
             == (
@@ -565,51 +557,22 @@ fn picture(
             )
     });
     let ko_title = format!(
-        "{}: 작업 {}개, 커밋 {}번 (중복 {}번){}, DLQ에 {}개: {}",
+        "{}: {}: {}",
         record.scenario.name(),
-        jobs.len(),
-        commits,
-        commits - committed,
-        if caught > 0 {
-            format!(", 멱등성 테이블이 두 번째 커밋을 막은 전달 {caught}번")
-        } else {
-            String::new()
-        },
-        in_dlq,
+        counts(jobs, Lang::Ko),
         if as_expected {
-            "AWS 규칙대로"
+            "AWS의 규칙대로입니다"
         } else {
-            "AWS 규칙과 다름"
-        }
-    );
-    let ko_visibility = if s.visibility_seconds == s.file_visibility_seconds {
-        format!("가시성 제한 시간 {}초", s.visibility_seconds)
-    } else {
-        format!(
-            "가시성 제한 시간 {}초, 매핑이 생긴 뒤 {}초로 바꿈",
-            s.file_visibility_seconds, s.visibility_seconds
-        )
-    };
-    let ko_subtitle = format!(
-        "작업 {}초, 워커 제한 시간 {}초, {ko_visibility}, maxReceiveCount {}, 하트비트 {}, {}{}{}",
-        s.work_seconds,
-        s.function_timeout_seconds,
-        s.max_receive_count,
-        if s.heartbeat { "켬" } else { "끔" },
-        match record.mode {
-            Mode::Virtual => "가상 시간",
-            Mode::Real => "실제 시간",
-        },
-        if s.fifo { ", FIFO 큐" } else { "" },
-        match s.stale_delete {
-            localcloud::sqs::StaleDelete::Keep => "",
-            localcloud::sqs::StaleDelete::Delete => ", 예전 핸들로 삭제해도 지워짐",
+            "AWS의 규칙과 다릅니다"
         }
     );
     Timeline {
         lang,
         title: Bi::new(ko_title, format!("{}: {verdict}", record.scenario.name())),
-        subtitle: Bi::new(ko_subtitle, subtitle(s, record.mode)),
+        subtitle: Bi::new(
+            subtitle_in(s, record.mode, Lang::Ko),
+            subtitle(s, record.mode),
+        ),
         end_s: (last * 1.04 + 1.0).ceil(),
         jobs: job_lanes,
         visibility_changes,

@@ -306,12 +306,12 @@ impl BarOutcome {
     fn legend(self) -> Bi {
         match self {
             Self::Success => Bi::new(
-                "실행 (#n번째 받은 것, 환경 n에서)",
+                "호출 (수신 #n, 실행 환경 n에서)",
                 "invocation (of receive #n, in env n)",
             ),
-            Self::Error => Bi::new("실행 오류", "invocation failed"),
-            Self::Crash => Bi::new("실행 중 죽음 (삭제 없음)", "invocation crashed (no delete)"),
-            Self::Timeout => Bi::new("실행 시간 초과", "invocation timed out"),
+            Self::Error => Bi::new("호출 실패", "invocation failed"),
+            Self::Crash => Bi::new("호출 크래시 (삭제 없음)", "invocation crashed (no delete)"),
+            Self::Timeout => Bi::new("호출 시간 초과", "invocation timed out"),
         }
     }
     /// (fill, border)
@@ -327,18 +327,18 @@ impl BarOutcome {
 impl MarkKind {
     fn legend(self) -> Bi {
         match self {
-            Self::Receive => Bi::new("받음", "receive"),
+            Self::Receive => Bi::new("수신", "receive"),
             Self::Heartbeat => Bi::new(
-                "하트비트: 숨김 연장 (ChangeMessageVisibility)",
+                "하트비트: 가시성 타임아웃 연장 (ChangeMessageVisibility)",
                 "heartbeat: hidden longer (ChangeMessageVisibility)",
             ),
             Self::Commit => Bi::new("커밋 (이체)", "commit (transfer)"),
             Self::Skipped => Bi::new(
-                "멱등성 테이블이 커밋을 막음",
+                "멱등성 테이블이 두 번째 커밋을 막음",
                 "idempotency table: no second commit",
             ),
             Self::Delete => Bi::new("삭제", "deleted"),
-            Self::StaleDelete => Bi::new("삭제했지만 아무 일도 없음", "delete that did nothing"),
+            Self::StaleDelete => Bi::new("삭제 효과 없음", "delete that did nothing"),
             Self::VisibleAgain => Bi::new("다시 보임", "visible again"),
             Self::DlqMove => Bi::new("DLQ로 옮겨짐", "moved to the DLQ"),
         }
@@ -360,18 +360,18 @@ impl Key {
     fn legend(self) -> Bi {
         match self {
             Key::Window => Bi::new(
-                "메시지가 숨겨진 시간 (받은 뒤 가시성 제한 시간까지)",
+                "메시지가 숨겨진 시간 (수신부터 가시성 타임아웃 동안)",
                 "message hidden (from the receive, for the visibility timeout)",
             ),
             Key::Extended => Bi::new(
-                "하트비트가 늘린 숨김 (없었다면 이미 다시 보였음)",
+                "하트비트가 늘린 숨김 (없었다면 이미 다시 보임)",
                 "hidden longer by the heartbeat (else visible again already)",
             ),
             Key::Bar(o) => o.legend(),
             Key::Mark(k) => k.legend(),
-            Key::Cause => Bi::new("다시 보여서 또 받음", "visible again, so received again"),
+            Key::Cause => Bi::new("다시 보여서 다시 수신", "visible again, so received again"),
             Key::VisibilityChange => Bi::new(
-                "큐의 가시성 제한 시간을 바꿈",
+                "큐의 가시성 타임아웃을 바꿈",
                 "the queue's visibility timeout set",
             ),
         }
@@ -683,7 +683,7 @@ pub fn layout(t: &Timeline) -> Result<Layout, String> {
                 x_of(*s),
                 tr(
                     lang,
-                    &format!("가시성 제한 시간 → {v}초"),
+                    &format!("가시성 타임아웃 → {v}초"),
                     &format!("visibility timeout → {v} s"),
                 ),
             )
