@@ -330,7 +330,7 @@ impl MarkKind {
             Self::Receive => Bi::new("수신", "receive"),
             Self::Heartbeat => Bi::new(
                 "하트비트: 가시성 타임아웃 연장 (ChangeMessageVisibility)",
-                "heartbeat: hidden longer (ChangeMessageVisibility)",
+                "heartbeat: visibility extended (ChangeMessageVisibility)",
             ),
             Self::Commit => Bi::new("커밋 (이체)", "commit (transfer)"),
             Self::Skipped => Bi::new(
