@@ -2,11 +2,14 @@
 //! backend. One lane per job ("작업 1 / job 1"); inside it one row per delivery that overlaps
 //! another, so a job worked on twice at once shows as two bars one above the other. A delivery
 //! draws the window its receive opened (shaded, from the receive to the moment the message shows
-//! again, cut at its delete, pushed back by each heartbeat), the invocation that worked on it
-//! (labelled with its execution environment, coloured by outcome) and its marks: receive, commit,
-//! delete, a delete that did nothing, the idempotency table refusing a second commit, the moment
-//! the message is visible again, and a dashed link from there to the receive (or the move to the
-//! DLQ) it caused.
+//! again, cut at its delete; what heartbeats added in another colour), the invocation that worked
+//! on it (labelled with its receive and execution environment, `#2 · env 6`, coloured by
+//! outcome) and its marks: receive, heartbeat, commit, delete, a delete that did nothing, the
+//! idempotency table refusing a second commit, the moment the message is visible again, and a
+//! dashed link from there to the receive it caused; the move to the DLQ sits next to the moment
+//! the message showed again after its last receive.
+//!
+//! Labels are Korean, English or both (`작업 1 / job 1`), as [`Timeline::lang`] says.
 //!
 //! Everything is laid out first ([`layout`]: pixel positions, every text label's box, which
 //! kinds were drawn), then painted. No fonts are loaded (text is SVG `<text>`, escaped by
