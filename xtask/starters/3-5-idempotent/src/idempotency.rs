@@ -32,8 +32,9 @@
 
 use std::time::Duration;
 
-use crate::idempotency_table::DEFAULT_KEEP_FOR;
 use aws_sdk_dynamodb::Client;
+
+use crate::idempotency_table::DEFAULT_KEEP_FOR;
 // 쓸 때 앞의 // 를 지우세요. / Remove the // when you use them.
 // use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 // use aws_sdk_dynamodb::operation::put_item::PutItemError;
