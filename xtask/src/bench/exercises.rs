@@ -93,19 +93,11 @@ fn check(name: &str, progress: &std::path::Path) -> Command {
     command
 }
 
+/// The build `exercise check` runs (`cargo build -p <crate>`), or only
+/// `bins` of it.
 fn build(package: &str, bins: &[&str]) -> Command {
     let mut command = cargo();
-    command.args([
-        "build",
-        "--quiet",
-        "--package",
-        "xtask",
-        "--package",
-        package,
-    ]);
-    if bins.is_empty() {
-        command.arg("--bins");
-    }
+    command.args(["build", "--quiet", "--package", package]);
     for bin in bins {
         command.args(["--bin", bin]);
     }
@@ -167,7 +159,7 @@ pub fn bench() -> Result<ExitCode> {
         step1[1].as_secs_f64()
     );
 
-    let worker = Edited::starting_point("3-1-slow-worker", "src/worker.rs")?;
+    let worker = Edited::starting_point("3-1-slow-worker", "src/slow_work.rs")?;
     let step3 = measure(
         &worker,
         &mut [
