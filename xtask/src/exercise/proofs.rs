@@ -7,7 +7,8 @@
 //! Files exercises run the lesson's binaries (built by `cargo test`, as the
 //! lesson tests are); crate exercises run their code in process: the
 //! committed starting point (linked as a dev-dependency), the lesson's
-//! code, and the wrong attempt written here.
+//! code, and the wrong attempt written here. The helpers that set an
+//! attempt up are `pub(crate)`: `checks/mistakes.rs` uses them too.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -24,7 +25,7 @@ use super::catalog::{Catalog, Exercise};
 use super::checks::{self, Verdict};
 use super::starter::{self, MadeFile};
 
-fn exercise(name: &str) -> Exercise {
+pub(crate) fn exercise(name: &str) -> Exercise {
     let catalog = Catalog::load().unwrap();
     let index = catalog
         .exercises
@@ -48,7 +49,7 @@ fn solution(exercise: &Exercise, dir: &Path) {
     }
 }
 
-fn write(dir: &Path, files: &[MadeFile]) {
+pub(crate) fn write(dir: &Path, files: &[MadeFile]) {
     for file in files {
         let path = dir.join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -57,7 +58,7 @@ fn write(dir: &Path, files: &[MadeFile]) {
 }
 
 /// An attempt whose files are in `dir`, run from the lesson's binaries.
-fn built(exercise: &Exercise, dir: &Path) -> Attempt {
+pub(crate) fn built(exercise: &Exercise, dir: &Path) -> Attempt {
     Attempt::in_dir(exercise, dir.to_owned(), Code::Built).unwrap()
 }
 
@@ -143,7 +144,7 @@ async fn route_1_1() {
 }
 
 /// Step 1's function in process: the crate's own `handler`.
-fn step1_code<F, Fut>(handler: F) -> Box<MakeCode>
+pub(crate) fn step1_code<F, Fut>(handler: F) -> Box<MakeCode>
 where
     F: Fn(lambda_http::Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<
@@ -286,11 +287,11 @@ async fn queue_2_1() {
     );
 }
 
-type Work = fn(&SqsEvent) -> (SqsBatchResponse, Vec<String>);
+pub(crate) type Work = fn(&SqsEvent) -> (SqsBatchResponse, Vec<String>);
 
 /// Step 2's functions in process: the lesson's producer, and `work` as the
 /// worker (its lines logged as the worker binary prints them).
-fn step2_code(work: Work) -> Box<MakeCode> {
+pub(crate) fn step2_code(work: Work) -> Box<MakeCode> {
     Box::new(move |config: &ServerlessConfig, sqs: Option<&Sqs>| {
         let sqs = sqs.expect("step 2 runs with SQS");
         let client = crate::lesson::step3::experiment::sdk_client(sqs, &config.provider.region);
@@ -455,7 +456,7 @@ async fn fix_config_3_3() {
 }
 
 /// A step-3 attempt whose worker runs in process, from `make_worker`.
-fn step3_worker(
+pub(crate) fn step3_worker(
     exercise: &Exercise,
     dir: &Path,
     make_worker: impl Fn(step3_experiment::WorkerSetup) -> anyhow::Result<step3_experiment::WorkerFn>

@@ -4,103 +4,24 @@
 //! what the exercise expects, an error named as an error, a Lift construct
 //! in the wrong place, a blocking sleep, a heartbeat never awaited).
 //!
-//! The setup mirrors the CI proofs (`exercise/proofs.rs`): files exercises
-//! run the lesson's binaries, crate exercises their code in process.
+//! The setup is the CI proofs' (`exercise/proofs.rs`, whose helpers it
+//! uses): files exercises run the lesson's binaries, crate exercises their
+//! code in process.
 
-use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use localcloud::config::ServerlessConfig;
-use localcloud::lambda::{InvokeContext, adapters};
-use localcloud::sqs::Sqs;
-use localcloud::stack::CodeSource;
 
 use super::{Verdict, run_in};
-use crate::exercise::attempt::{Attempt, Code, MakeCode};
-use crate::exercise::catalog::{Catalog, Exercise};
+use crate::exercise::attempt::{Attempt, MakeCode};
 use crate::exercise::lang::Lang;
-use crate::exercise::starter::{self, MadeFile};
-
-fn exercise(name: &str) -> Exercise {
-    Catalog::load()
-        .unwrap()
-        .exercises
-        .into_iter()
-        .find(|e| e.name == name)
-        .unwrap()
-}
-
-fn write(dir: &Path, files: &[MadeFile]) {
-    for file in files {
-        let path = dir.join(&file.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &file.text).unwrap();
-    }
-}
-
-fn built(exercise: &Exercise, dir: &Path) -> Attempt {
-    Attempt::in_dir(exercise, dir.to_owned(), Code::Built).unwrap()
-}
-
-fn step3_worker(
-    exercise: &Exercise,
-    dir: &Path,
-    make_worker: impl Fn(step3_experiment::WorkerSetup) -> anyhow::Result<step3_experiment::WorkerFn>
-    + Send
-    + Sync
-    + 'static,
-) -> Attempt {
-    let mut attempt = built(exercise, dir);
-    attempt.code = Code::Step3Worker(std::sync::Arc::new(make_worker));
-    attempt
-}
+use crate::exercise::proofs::{built, exercise, step1_code, step2_code, step3_worker, write};
+use crate::exercise::starter;
 
 fn step1_starter() -> Box<MakeCode> {
-    Box::new(move |_: &ServerlessConfig, _: Option<&Sqs>| {
-        BTreeMap::from([(
-            "api".to_owned(),
-            CodeSource::Handler(adapters::http(starter_1_2_validate::handler)),
-        )])
-    })
+    step1_code(starter_1_2_validate::handler)
 }
 
-type Work = fn(&SqsEvent) -> (SqsBatchResponse, Vec<String>);
-
-/// Step 2's producer and `work` as the worker, in process.
-fn step2_code(work: Work) -> Box<MakeCode> {
-    Box::new(move |config: &ServerlessConfig, sqs: Option<&Sqs>| {
-        let sqs = sqs.expect("step 2 runs with SQS");
-        let client = crate::lesson::step3::experiment::sdk_client(sqs, &config.provider.region);
-        let queue_url = config.function("producer").unwrap().environment["QUEUE_URL"].clone();
-        let producer = step2_sqs::producer::Producer::new(client, queue_url);
-        BTreeMap::from([
-            (
-                "producer".to_owned(),
-                CodeSource::Handler(adapters::http(move |request| {
-                    let producer = producer.clone();
-                    async move { producer.handle(request).await }
-                })),
-            ),
-            (
-                "jobsWorker".to_owned(),
-                CodeSource::Handler(adapters::event(
-                    move |event: SqsEvent, context: InvokeContext| async move {
-                        let (response, lines) = work(&event);
-                        for line in lines {
-                            context.log(line);
-                        }
-                        Ok::<_, Infallible>(response)
-                    },
-                )),
-            ),
-        ])
-    })
-}
-
-/// Each exercise's starting point, checked in `lang`.
 async fn starting_point(name: &str, lang: Lang) -> Verdict {
     let e = exercise(name);
     let dir = tempfile::tempdir().unwrap();
