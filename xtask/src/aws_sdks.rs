@@ -1,37 +1,53 @@
-//! The seam between the local runner and the AWS commands.
+//! The seam between the local runner and the runner with the AWS SDK.
 //!
-//! CloudFormation, CloudWatch Logs and S3 are three of the largest crates in
-//! the AWS SDK for Rust: together they took longer to compile than
-//! everything a local lesson needs. A learner who only runs lessons on
-//! localcloud should never wait for them, so they live in a second binary,
-//! `xtask-aws` (folder `xtask/aws/`), built by cargo the first time a
-//! command needs it:
+//! The AWS SDK for Rust is most of what the runner compiles: the SQS and
+//! DynamoDB clients, aws-config with its STS and SSO clients, a TLS stack
+//! (rustls over aws-lc, a C build), and CloudFormation, CloudWatch Logs and
+//! S3, three of the largest crates in the SDK. Step 1 needs none of it
+//! (localcloud is plain hyper), so a learner's first command builds none of
+//! it. There are two binaries of this one library:
 //!
-//! - `xtask` (what `cargo xtask` runs) has no [`AwsSdks`]. A command that
-//!   reaches [`get`] fails with [`NeedsAwsCommands`], and [`crate::main_with`]
-//!   then runs the same command line again with `cargo run -p xtask-aws`,
-//!   saying so once: `Building the AWS commands (first time, a few minutes)...`.
-//! - `xtask-aws` is this same library with the SDKs plugged in ([`install`]).
+//! - `xtask`, what `cargo xtask` runs, is built without the feature `sdk`:
+//!   step 1 (`lesson step1 run|up|invoke|loop` on localcloud, its `build`
+//!   and `package`), `localcloud`, the exercises on step 1 and those that
+//!   need no SDK in the runner, `setup`. Every other command is parsed
+//!   whole but not run: [`crate::main_with`] sees [`NeedsAwsCommands`] and
+//!   runs the same command line again with `cargo run -p xtask-aws`, saying
+//!   so once: `Building the runner with the AWS SDK (first time, ...)`.
+//! - `xtask-aws` (folder `xtask/aws/`) is this library with `sdk` (steps 2
+//!   and 3, their exercises, `--target aws`, bench, loadtest, ci...) and the
+//!   SDK clients only the AWS commands use plugged in ([`install`]).
 //!
-//! Every command calls [`get`] before it acts (after reading serverless.yml
-//! and checking credentials, which need no extra SDK), so running it again
-//! repeats nothing: a learner without credentials hears so from `xtask`
-//! itself, in a second, and builds nothing.
+//! Both builds give every dependency they share the same features
+//! (`shared/workspace-hack`, feature `sdk` for the SDK's side), so the
+//! second build compiles only what the first did not.
+//!
+//! An AWS command calls [`get`] before it acts (after reading
+//! serverless.yml and checking credentials, which need no extra SDK), so
+//! running it again repeats nothing.
 
+#[cfg(feature = "sdk")]
 use std::collections::BTreeMap;
+#[cfg(feature = "sdk")]
 use std::future::Future;
+#[cfg(feature = "sdk")]
 use std::pin::Pin;
 use std::process::ExitCode;
+#[cfg(feature = "sdk")]
 use std::sync::OnceLock;
 
+#[cfg(feature = "sdk")]
 use anyhow::Result;
+#[cfg(feature = "sdk")]
 use aws_config::SdkConfig;
 
 use crate::paths;
 
+#[cfg(feature = "sdk")]
 /// A future the SDK calls return; boxed so that [`AwsSdks`] is a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+#[cfg(feature = "sdk")]
 /// A deployed CloudFormation stack, as `DescribeStacks` shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackDescription {
@@ -41,6 +57,7 @@ pub struct StackDescription {
     pub outputs: BTreeMap<String, String>,
 }
 
+#[cfg(feature = "sdk")]
 /// What only the AWS commands do: the calls to AWS services other than SQS.
 pub trait AwsSdks: Sync {
     /// CloudFormation `DescribeStacks` of `stack`; `None` when AWS says it
@@ -67,14 +84,17 @@ pub trait AwsSdks: Sync {
     fn deploy_rehearsal(&self) -> Result<ExitCode>;
 }
 
+#[cfg(feature = "sdk")]
 static INSTALLED: OnceLock<&'static dyn AwsSdks> = OnceLock::new();
 
+#[cfg(feature = "sdk")]
 /// Plugs the SDKs in (`xtask-aws` does, before it parses its command line).
 pub fn install(sdks: &'static dyn AwsSdks) {
     // A second call would only repeat the first.
     let _ = INSTALLED.set(sdks);
 }
 
+#[cfg(feature = "sdk")]
 /// The SDKs, or [`NeedsAwsCommands`] when this binary has none.
 pub fn get() -> Result<&'static dyn AwsSdks> {
     INSTALLED
@@ -83,23 +103,43 @@ pub fn get() -> Result<&'static dyn AwsSdks> {
         .ok_or_else(|| NeedsAwsCommands.into())
 }
 
-/// The command needs `xtask-aws`: [`crate::main_with`] runs it there.
+/// The command needs `xtask-aws`: [`crate::main`] runs it there.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "this command needs the AWS commands (`cargo run -p xtask-aws`); run it through `cargo xtask`"
 )]
 pub struct NeedsAwsCommands;
 
-/// The name of the binary with the SDKs.
+/// The command needs the AWS SDK, and this is `xtask`: [`crate::main`] runs
+/// it in `xtask-sdk`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this command needs the runner with the AWS SDK (`cargo run -p xtask-sdk`); run it through `cargo xtask`"
+)]
+pub struct NeedsSdk;
+
+/// The name of the runner with the AWS SDK (steps 2 and 3).
+pub const SDK_BINARY: &str = "xtask-sdk";
+
+/// The name of the runner with the AWS commands.
 pub const AWS_BINARY: &str = "xtask-aws";
 
-/// Replaces this process with `cargo run -p xtask-aws -- <the same
-/// arguments>`, in the profile this binary was built in.
-pub fn run_in_aws_binary() -> ExitCode {
+/// Replaces this process with `cargo run -p <binary> -- <the same
+/// arguments>`, in the profile this binary was built in; says once, the
+/// first time, what is being built and why.
+pub fn run_in(binary: &str) -> ExitCode {
     let release = !cfg!(debug_assertions);
     let profile = if release { "release" } else { "debug" };
-    if !paths::target_dir().join(profile).join(AWS_BINARY).exists() {
-        eprintln!("Building the AWS commands (first time, a few minutes)...");
+    if !paths::target_dir().join(profile).join(binary).exists() {
+        if binary == AWS_BINARY {
+            eprintln!(
+                "Building the AWS commands (first time, a few minutes)... / AWS 명령을 처음 빌드합니다(몇 분 걸립니다)..."
+            );
+        } else {
+            eprintln!(
+                "Building the runner with the AWS SDK for Rust (first time, about three minutes; step 1 did not need it)... / AWS SDK가 든 실행기를 처음 빌드합니다(약 3분, 1단계에는 필요 없었습니다)..."
+            );
+        }
     }
-    crate::rerun::exec_cargo_run(AWS_BINARY, release)
+    crate::rerun::exec_cargo_run(binary, release)
 }

@@ -24,15 +24,19 @@ compile_error!(
 );
 
 pub mod aws_sdks;
+#[cfg(feature = "sdk")]
 pub mod bench;
+#[cfg(feature = "sdk")]
 pub mod checks;
 pub mod exercise;
 pub mod lesson;
+#[cfg(feature = "sdk")]
 pub mod loadtest;
 pub mod localcloud_cmd;
 pub mod paths;
 pub mod rerun;
 pub mod signals;
+#[cfg(feature = "sdk")]
 pub mod sqs_client;
 pub mod stats;
 #[cfg(test)]
@@ -62,49 +66,108 @@ enum Command {
     /// Serve any serverless.yml with localcloud.
     Localcloud(localcloud_cmd::LocalcloudArgs),
     /// k6 against a lesson (local, or any URL); for lessons with a queue, the pipeline's ledger.
-    Loadtest(loadtest::LoadtestArgs),
+    Loadtest(with_sdk::LoadtestArgs),
     /// Measure localcloud side by side with a reference on this machine.
-    Bench(bench::BenchArgs),
+    Bench(with_sdk::BenchArgs),
     /// Everything CI checks: fmt, clippy (warnings denied), all tests.
-    Ci(checks::ci::CiArgs),
+    Ci(with_sdk::CiArgs),
     /// Run the SQS and DynamoDB scenario suites against localcloud and moto's server; show the differences.
-    CompareMoto(checks::compare_moto::CompareMotoArgs),
+    CompareMoto(with_sdk::CompareMotoArgs),
     /// boto3 and the AWS CLI against `localcloud up` over TCP: SQS and DynamoDB (a step of `ci`).
-    ClientCheck(checks::sqs_clients::ClientCheckArgs),
+    ClientCheck(with_sdk::ClientCheckArgs),
     /// Hold localcloud's reading of serverless.yml against `osls package`'s CloudFormation.
-    CfnCheck(checks::cfn::CfnCheckArgs),
+    CfnCheck(with_sdk::CfnCheckArgs),
     /// Deploy each lesson's packaged stack into moto's server and run the `--target aws` commands moto can serve.
-    DeployRehearsal(checks::RehearsalArgs),
+    DeployRehearsal(with_sdk::RehearsalArgs),
     /// Install the external tools, pinned, into project-local folders.
     Setup(tools::setup::SetupArgs),
+}
+
+/// The arguments of the commands that need the AWS SDK: their own in
+/// `xtask-aws`; in `xtask`, taken as they are ([`InSdkRunner`]) and handed
+/// to `xtask-aws` (see [`aws_sdks`]).
+#[cfg(feature = "sdk")]
+mod with_sdk {
+    pub use crate::bench::BenchArgs;
+    pub use crate::checks::RehearsalArgs;
+    pub use crate::checks::cfn::CfnCheckArgs;
+    pub use crate::checks::ci::CiArgs;
+    pub use crate::checks::compare_moto::CompareMotoArgs;
+    pub use crate::checks::sqs_clients::ClientCheckArgs;
+    pub use crate::loadtest::LoadtestArgs;
+}
+#[cfg(not(feature = "sdk"))]
+mod with_sdk {
+    pub type BenchArgs = crate::InSdkRunner;
+    pub type RehearsalArgs = crate::InSdkRunner;
+    pub type CfnCheckArgs = crate::InSdkRunner;
+    pub type CiArgs = crate::InSdkRunner;
+    pub type CompareMotoArgs = crate::InSdkRunner;
+    pub type ClientCheckArgs = crate::InSdkRunner;
+    pub type LoadtestArgs = crate::InSdkRunner;
+}
+
+/// A command of the runner with the AWS SDK, in `xtask`: its arguments,
+/// `--help` included, are left for `xtask-aws` to read.
+#[derive(clap::Args, Debug)]
+#[command(disable_help_flag = true)]
+pub struct InSdkRunner {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<String>,
 }
 
 /// Parses the command line and runs it. `sdks` is `None` in `xtask` and the
 /// AWS SDKs in `xtask-aws` (see [`aws_sdks`]): a command that needs them and
 /// finds none is run again by `xtask-aws`.
+#[cfg(feature = "sdk")]
 pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::ExitCode {
-    forget_cargo_run_environment();
     if let Some(sdks) = sdks {
         aws_sdks::install(sdks);
+        rerun::this_package_is(aws_sdks::AWS_BINARY);
     }
+    main()
+}
+
+/// Parses the command line and runs it; a command that needs the AWS SDK
+/// (and this build has none) is run again by `xtask-aws`.
+pub fn main() -> std::process::ExitCode {
+    forget_cargo_run_environment();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lesson(args) => lesson::run(args),
         Command::Exercise(args) => exercise::run(args),
         Command::Localcloud(args) => localcloud_cmd::run(args),
-        Command::Loadtest(args) => loadtest::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Ci(args) => checks::ci::run(args),
         Command::Setup(args) => tools::setup::run(args),
+        #[cfg(feature = "sdk")]
+        Command::Loadtest(args) => loadtest::run(args),
+        #[cfg(feature = "sdk")]
+        Command::Bench(args) => bench::run(args),
+        #[cfg(feature = "sdk")]
+        Command::Ci(args) => checks::ci::run(args),
+        #[cfg(feature = "sdk")]
         Command::CfnCheck(args) => checks::cfn::run(args),
+        #[cfg(feature = "sdk")]
         Command::DeployRehearsal(_) => aws_sdks::get().and_then(|sdks| sdks.deploy_rehearsal()),
+        #[cfg(feature = "sdk")]
         Command::CompareMoto(args) => checks::compare_moto::run(args),
+        #[cfg(feature = "sdk")]
         Command::ClientCheck(args) => checks::sqs_clients::run(args),
+        #[cfg(not(feature = "sdk"))]
+        Command::Loadtest(_)
+        | Command::Bench(_)
+        | Command::Ci(_)
+        | Command::CfnCheck(_)
+        | Command::DeployRehearsal(_)
+        | Command::CompareMoto(_)
+        | Command::ClientCheck(_) => Err(aws_sdks::NeedsSdk.into()),
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<aws_sdks::NeedsSdk>().is_some() => {
+            aws_sdks::run_in(aws_sdks::SDK_BINARY)
+        }
         Err(e) if e.downcast_ref::<aws_sdks::NeedsAwsCommands>().is_some() => {
-            aws_sdks::run_in_aws_binary()
+            aws_sdks::run_in(aws_sdks::AWS_BINARY)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

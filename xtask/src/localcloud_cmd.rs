@@ -57,7 +57,7 @@ enum LocalcloudCommand {
         /// What a DeleteMessage with an older receipt handle does: `keep` (the
         /// message stays: "will not be deleted") or `delete` (it goes: the other
         /// reading of "might not be deleted"). AWS's reference has said both.
-        #[arg(long, default_value = "keep", value_parser = crate::lesson::step3::parse_stale_delete)]
+        #[arg(long, default_value = "keep", value_parser = crate::lesson::up::parse_stale_delete)]
         stale_delete: localcloud::sqs::StaleDelete,
     },
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask`: the workshop runner without the AWS SDKs beyond SQS; a
-//! command that needs them is run again by `xtask-aws` (see
+//! `cargo xtask`: the workshop runner without the AWS SDK (step 1,
+//! localcloud); a command that needs it is run again by `xtask-aws` (see
 //! `xtask::aws_sdks`).
 
 // Before anything else fails: the runner and localcloud need a Unix (exec,
@@ -11,5 +11,5 @@ compile_error!(
 );
 
 fn main() -> std::process::ExitCode {
-    xtask::main_with(None)
+    xtask::main()
 }

@@ -26,9 +26,23 @@ pub fn exec_cargo_run(package: &str, release: bool) -> ExitCode {
     ExitCode::FAILURE
 }
 
+static THIS_PACKAGE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The package whose binary this is (`xtask-aws` says so at start); `xtask`
+/// otherwise.
+pub fn this_package_is(package: &'static str) {
+    let _ = THIS_PACKAGE.set(package);
+}
+
+/// The package whose binary this is: `xtask`, `xtask-sdk` or `xtask-aws`.
+pub fn this_package() -> &'static str {
+    THIS_PACKAGE.get().copied().unwrap_or("xtask")
+}
+
 /// From a debug build: says why, then runs the same command from a release
-/// build of xtask. `why` ends the line "Building xtask in release mode ...".
+/// build of this runner. `why` ends the line "Building xtask in release mode ...".
 pub fn in_release(why: &str) -> ExitCode {
-    eprintln!("Building xtask in release mode {why}...");
-    exec_cargo_run("xtask", true)
+    let package = this_package();
+    eprintln!("Building {package} in release mode {why}...");
+    exec_cargo_run(package, true)
 }

@@ -138,6 +138,19 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     steps.start("cargo fmt --check");
     cmd!(sh, "cargo fmt {formatted...} -- --check").run()?;
 
+    // The tests build the runner with the AWS SDK (feature `sdk`); `cargo
+    // xtask` builds it without, and that build is judged here: cargo replays
+    // its warnings (it is fresh, `cargo xtask` has just built it).
+    steps.start("cargo xtask's own build (without the AWS SDK): no warnings");
+    let output = cmd!(sh, "cargo build --package xtask --message-format short")
+        .ignore_status()
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    anyhow::ensure!(
+        output.status.success() && !stderr.contains("warning"),
+        "`cargo build -p xtask` (the runner without the AWS SDK) warns or fails:\n{stderr}"
+    );
+
     // Network work on its own thread while the build keeps both cores busy;
     // joined before any test runs (the tests use these tools). Each tool
     // is tried again, with its error, where it is used.

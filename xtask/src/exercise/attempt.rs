@@ -31,9 +31,11 @@ pub enum Code {
     /// config and the SQS they run against (a producer needs its queue URL).
     InProcess(Box<MakeCode>),
     /// A step-3 worker in process (tests): the experiment runs with it.
+    #[cfg(feature = "sdk")]
     Step3Worker(std::sync::Arc<MakeWorker>),
 }
 
+#[cfg(feature = "sdk")]
 pub type MakeWorker =
     dyn Fn(step3_experiment::WorkerSetup) -> Result<step3_experiment::WorkerFn> + Send + Sync;
 
@@ -150,6 +152,7 @@ impl Attempt {
                 self.lesson
                     .stack_with_config(config, with_logs(logs), Profile::Debug, sqs)
             }
+            #[cfg(feature = "sdk")]
             Code::Step3Worker(_) => {
                 anyhow::bail!("a step-3 worker runs in the experiment, not in a stack")
             }
@@ -184,7 +187,9 @@ impl Attempt {
                 .and_then(|a| a.file_stem())
                 .and_then(|s| s.to_str())
                 .is_some_and(|stem| self.lesson.binaries.iter().any(|(_, b)| *b == stem)),
-            Code::InProcess(_) | Code::Step3Worker(_) => true,
+            Code::InProcess(_) => true,
+            #[cfg(feature = "sdk")]
+            Code::Step3Worker(_) => true,
         }
     }
 }

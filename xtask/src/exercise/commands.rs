@@ -161,6 +161,11 @@ pub fn render_list(catalog: &Catalog, progress: &Progress, lang: Lang) -> String
 /// exercise crate, the lessons' binaries the other checks run), once,
 /// before class, so no check in class compiles a dependency.
 pub fn prepare() -> Result<ExitCode> {
+    // Steps 2 and 3 are checked by `xtask-sdk`: it prepares, so that its
+    // builds and the checks' resolve every dependency alike.
+    if !cfg!(feature = "sdk") {
+        return Err(crate::aws_sdks::NeedsSdk.into());
+    }
     let catalog = Catalog::load()?;
     let packages: Vec<String> = catalog
         .exercises
@@ -234,6 +239,9 @@ pub fn check_one(exercise: &Exercise) -> Result<Verdict> {
 
 /// [`check_one`], with how it ended ([`PASSED`], [`FAILED`], [`COMPILE_ERROR`]).
 pub fn check_and_label(exercise: &Exercise) -> Result<(Verdict, &'static str)> {
+    if checks::needs_sdk(exercise) {
+        return Err(crate::aws_sdks::NeedsSdk.into());
+    }
     let lang = Lang::current();
     for (file, path) in exercise.files.iter().zip(exercise.learner_files()) {
         if !path.exists() {
@@ -718,6 +726,9 @@ pub fn watch(name: Option<&str>) -> Result<ExitCode> {
         Some(n) => catalog.get(n)?.name.clone(),
         None => pick(&catalog, &Progress::load()?, None)?.name.clone(),
     };
+    if checks::needs_sdk(catalog.get(&name)?) {
+        return Err(crate::aws_sdks::NeedsSdk.into());
+    }
     let lang = Lang::current();
     let keys = spawn_key_reader();
     let term = console::Term::stdout();

@@ -397,11 +397,18 @@ fn crate_files(exercise: &Exercise, from: &Path, place: Place) -> Result<Vec<Mad
             cargo.push_str(&format!("{extra}.workspace = true\n"));
         }
     }
-    cargo.push_str(
+    // A lesson on the AWS SDK is checked by the runner with the SDK
+    // (xtask-aws, feature `sdk`): its features, then.
+    cargo.push_str(if dependencies.contains("aws-sdk-") {
+        "# The features `cargo xtask` (xtask-aws, with the AWS SDK) builds every\n\
+         # dependency with, so this crate built alone (`cargo build -p ...`)\n\
+         # compiles no dependency again.\n\
+         workspace-hack = { workspace = true, features = [\"sdk\"] }\n"
+    } else {
         "# The features `cargo xtask` builds every dependency with, so this crate\n\
          # built alone (`cargo build -p ...`) compiles no dependency again.\n\
-         workspace-hack.workspace = true\n",
-    );
+         workspace-hack.workspace = true\n"
+    });
     cargo.push_str(
         "\n[lints.rust]\n\
          # A starting point has unused code (and a `todo!()`): expected. Every\n\

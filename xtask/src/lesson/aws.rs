@@ -12,17 +12,26 @@
 //! serverless.yml's `provider.region` unless `--region` says otherwise, as
 //! `osls deploy` decides it.
 
+#[cfg(feature = "sdk")]
 use std::collections::BTreeMap;
+#[cfg(feature = "sdk")]
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+#[cfg(feature = "sdk")]
+use anyhow::Context;
+use anyhow::{Result, bail};
+#[cfg(feature = "sdk")]
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+#[cfg(feature = "sdk")]
 use aws_sdk_sqs::config::ProvideCredentials;
+#[cfg(feature = "sdk")]
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use clap::{Args, ValueEnum};
 use localcloud::config::{ResolveContext, ServerlessConfig};
 
-use super::stack::{Lesson, work_queue_and_dlq};
+use super::stack::Lesson;
+#[cfg(feature = "sdk")]
+use super::stack::work_queue_and_dlq;
 
 /// Where a command acts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -120,6 +129,7 @@ fn check_region(region: &str) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "sdk")]
 /// The user's AWS configuration (profile, SSO, environment, endpoint
 /// overrides) for `region`.
 pub async fn sdk_config(region: &str) -> SdkConfig {
@@ -129,9 +139,11 @@ pub async fn sdk_config(region: &str) -> SdkConfig {
         .await
 }
 
+#[cfg(feature = "sdk")]
 /// How to give the tools credentials; one line.
 pub const NO_CREDENTIALS: &str = "no AWS credentials found: run `aws configure` (access keys), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or `aws sso login --profile NAME` then export AWS_PROFILE=NAME; then run this again";
 
+#[cfg(feature = "sdk")]
 /// Fails with [`NO_CREDENTIALS`] unless the standard chain (environment,
 /// shared files and profiles, SSO, container and instance roles) yields
 /// credentials, within a few seconds.
@@ -145,6 +157,7 @@ pub async fn require_credentials(sdk: &SdkConfig) -> Result<()> {
     }
 }
 
+#[cfg(feature = "sdk")]
 /// An SDK error as one line: AWS's code and message when AWS answered,
 /// else the whole chain (DNS, TLS, timeouts...).
 pub fn sdk_error<E, R>(operation: &str, e: &SdkError<E, R>) -> String
@@ -159,6 +172,7 @@ where
     }
 }
 
+#[cfg(feature = "sdk")]
 /// The deployed lesson: its stack's outputs, and the SDK configuration to
 /// reach it.
 pub struct Deployed {
@@ -168,6 +182,7 @@ pub struct Deployed {
     config: ServerlessConfig,
 }
 
+#[cfg(feature = "sdk")]
 impl Deployed {
     /// `DescribeStacks` of the lesson's stack; a clear line when there are
     /// no credentials, no such stack, or the stack is not in a usable state.

@@ -10,15 +10,22 @@
 //! included (the framework's own chain, AWS SDK for JavaScript v2, does not
 //! read every kind of profile the Rust SDK does).
 
+// In `xtask` (no feature `sdk`) only the arguments are used: the commands
+// run in `xtask-sdk` (see crate::aws_sdks).
+#![cfg_attr(not(feature = "sdk"), allow(dead_code, unused_imports))]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+#[cfg(feature = "sdk")]
 use aws_sdk_sqs::config::ProvideCredentials;
 use clap::Args;
 use xshell::{Shell, cmd};
 
-use super::aws::{Placement, require_credentials, sdk_config};
+use super::aws::Placement;
+#[cfg(feature = "sdk")]
+use super::aws::{require_credentials, sdk_config};
 use super::build::{self, Architecture};
 use super::stack::Lesson;
 use crate::{paths, tools};
@@ -77,18 +84,22 @@ impl Verb {
     }
 }
 
+#[cfg(feature = "sdk")]
 pub fn deploy(lesson: &Lesson, args: &DeployArgs) -> Result<ExitCode> {
     operate(lesson, Verb::Deploy, &args.at, args.dry_run, &[])
 }
 
+#[cfg(feature = "sdk")]
 pub fn remove(lesson: &Lesson, args: &DeployArgs) -> Result<ExitCode> {
     operate(lesson, Verb::Remove, &args.at, args.dry_run, &[])
 }
 
+#[cfg(feature = "sdk")]
 pub fn info(lesson: &Lesson, args: &InfoArgs) -> Result<ExitCode> {
     operate(lesson, Verb::Info, &args.at, false, &[])
 }
 
+#[cfg(feature = "sdk")]
 pub fn logs(lesson: &Lesson, args: &LogsArgs) -> Result<ExitCode> {
     let placement = Placement::of(lesson, args.at.stage.as_deref(), args.at.region.as_deref())?;
     let keys: Vec<&str> = lesson.binaries.iter().map(|(key, _)| *key).collect();
@@ -133,6 +144,7 @@ fn plan(lesson: &Lesson, verb: Verb, placement: &Placement) -> Vec<String> {
     steps
 }
 
+#[cfg(feature = "sdk")]
 fn operate(
     lesson: &Lesson,
     verb: Verb,
@@ -180,6 +192,7 @@ fn operate(
     Ok(code)
 }
 
+#[cfg(feature = "sdk")]
 /// `osls <verb> --stage S --region R [extra]` in the lesson's folder, as
 /// the identity the SDK's chain finds.
 fn run_osls(

@@ -13,7 +13,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use localcloud::client::{ClientError, HttpClient};
 
-use super::aws::{Deployed, TargetArgs};
+#[cfg(feature = "sdk")]
+use super::aws::Deployed;
+use super::aws::TargetArgs;
 use super::stack::Lesson;
 use super::state;
 use crate::stats::LoadStats;
@@ -81,8 +83,14 @@ pub async fn resolve(
         if url.is_some() {
             bail!("--url and --target aws both say where the API is: pass one");
         }
-        let deployed = Deployed::find(lesson, target_args).await?;
-        return Ok((route_url(&deployed.http_url()?, lesson.route), Source::Aws));
+        #[cfg(feature = "sdk")]
+        {
+            let deployed = Deployed::find(lesson, target_args).await?;
+            return Ok((route_url(&deployed.http_url()?, lesson.route), Source::Aws));
+        }
+        // The stack's outputs are read with the AWS SDK: `xtask-sdk` does.
+        #[cfg(not(feature = "sdk"))]
+        return Err(crate::aws_sdks::NeedsSdk.into());
     }
     Ok(target(lesson, url))
 }

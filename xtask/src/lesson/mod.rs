@@ -21,11 +21,14 @@ pub mod build;
 pub mod deploy;
 pub mod endpoint;
 pub mod package;
+#[cfg(feature = "sdk")]
 pub mod queue;
 pub mod stack;
 pub mod state;
 pub mod step1;
+#[cfg(feature = "sdk")]
 pub mod step2;
+#[cfg(feature = "sdk")]
 pub mod step3;
 pub mod up;
 
@@ -52,19 +55,27 @@ pub enum LessonCommand {
         action: Step1Action,
     },
     /// POST /produce -> SQS (Lift queue) -> worker Lambda that adds 1.
+    #[cfg(feature = "sdk")]
     Step2 {
         #[command(flatten)]
         exercise: ExerciseArg,
         #[command(subcommand)]
         action: Step2Action,
     },
+    /// POST /produce -> SQS (Lift queue) -> worker Lambda that adds 1.
+    #[cfg(not(feature = "sdk"))]
+    Step2(crate::InSdkRunner),
     /// A 15 s worker against a short visibility timeout: duplicates, then the DLQ.
+    #[cfg(feature = "sdk")]
     Step3 {
         #[command(flatten)]
         exercise: ExerciseArg,
         #[command(subcommand)]
         action: Step3Action,
     },
+    /// A 15 s worker against a short visibility timeout: duplicates, then the DLQ.
+    #[cfg(not(feature = "sdk"))]
+    Step3(crate::InSdkRunner),
 }
 
 /// `--exercise NAME`: the command runs on the learner's version of an
@@ -124,10 +135,20 @@ impl AwsAction {
         match self {
             AwsAction::Build(args) => build::run(lesson, &args),
             AwsAction::Package(args) => package::run(lesson, &args),
+            #[cfg(feature = "sdk")]
             AwsAction::Deploy(args) => deploy::deploy(lesson, &args),
+            #[cfg(feature = "sdk")]
             AwsAction::Remove(args) => deploy::remove(lesson, &args),
+            #[cfg(feature = "sdk")]
             AwsAction::Info(args) => deploy::info(lesson, &args),
+            #[cfg(feature = "sdk")]
             AwsAction::Logs(args) => deploy::logs(lesson, &args),
+            // The AWS credential chain is aws-config's: `xtask-sdk` runs these.
+            #[cfg(not(feature = "sdk"))]
+            AwsAction::Deploy(_)
+            | AwsAction::Remove(_)
+            | AwsAction::Info(_)
+            | AwsAction::Logs(_) => Err(crate::aws_sdks::NeedsSdk.into()),
         }
     }
 }
@@ -148,6 +169,7 @@ pub enum Step1Action {
     Aws(AwsAction),
 }
 
+#[cfg(feature = "sdk")]
 #[derive(Subcommand)]
 pub enum Step2Action {
     /// Build, boot localcloud, send jobs through producer -> SQS -> worker,
@@ -171,6 +193,7 @@ pub enum Step2Action {
     Aws(AwsAction),
 }
 
+#[cfg(feature = "sdk")]
 #[derive(Subcommand)]
 pub enum Step3Action {
     /// The visibility-timeout experiment: eight scenarios (virtual time by
@@ -209,6 +232,9 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step1Action::Aws(action) => action.run(&lesson),
             }
         }
+        #[cfg(not(feature = "sdk"))]
+        LessonCommand::Step2(_) | LessonCommand::Step3(_) => Err(crate::aws_sdks::NeedsSdk.into()),
+        #[cfg(feature = "sdk")]
         LessonCommand::Step2 { exercise, action } => {
             let lesson = exercise.lesson(LessonId::Step2)?;
             match action {
@@ -228,6 +254,7 @@ pub fn run(args: LessonArgs) -> Result<ExitCode> {
                 Step2Action::Queue(command) => runtime.block_on(queue::run(&lesson, command)),
             }
         }
+        #[cfg(feature = "sdk")]
         LessonCommand::Step3 { exercise, action } => {
             let lesson = exercise.lesson(LessonId::Step3)?;
             match action {

@@ -125,6 +125,8 @@ impl Lesson {
         let sh = xshell::Shell::new()?;
         sh.change_dir(paths::root());
         let package = self.package;
+        // With the runner itself, so both resolve every dependency the same.
+        let runner = crate::rerun::this_package();
         let release = (profile == Profile::Release).then_some("--release");
         eprintln!(
             "Building the {} Lambda binaries (cargo build{})...",
@@ -133,7 +135,7 @@ impl Lesson {
         );
         xshell::cmd!(
             sh,
-            "cargo build --quiet --package xtask --package {package} --bins {release...}"
+            "cargo build --quiet --package {runner} --package {package} --bins {release...}"
         )
         .run()
         .with_context(|| format!("building {package} failed"))?;

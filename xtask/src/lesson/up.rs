@@ -43,7 +43,7 @@ pub struct QueueUpArgs {
     pub sqs_port: u16,
     /// What a DeleteMessage with an older receipt handle does: `keep` (the
     /// message stays) or `delete` (it goes); AWS's reference has said both.
-    #[arg(long, default_value = "keep", value_parser = super::step3::parse_stale_delete)]
+    #[arg(long, default_value = "keep", value_parser = parse_stale_delete)]
     pub stale_delete: localcloud::sqs::StaleDelete,
 }
 
@@ -215,4 +215,9 @@ fn announce_dlq_moves(stack: &localcloud::stack::Stack) {
             }
         }
     });
+}
+
+/// `--stale-delete keep|delete`.
+pub fn parse_stale_delete(text: &str) -> Result<localcloud::sqs::StaleDelete, String> {
+    text.parse()
 }

@@ -96,10 +96,7 @@ impl ScenarioChoice {
     }
 }
 
-/// `--stale-delete keep|delete`.
-pub fn parse_stale_delete(text: &str) -> Result<localcloud::sqs::StaleDelete, String> {
-    text.parse()
-}
+pub use super::up::parse_stale_delete;
 
 /// Where the pictures go: `target/step3/`.
 pub fn pictures_dir() -> PathBuf {
