@@ -3,7 +3,9 @@
 //! (AWS JSON protocol), measured at 1 and 32 concurrent clients; localcloud
 //! also in memory (the tower service called directly, no socket). Then a
 //! million 100-byte messages are queued to measure memory and receive latency
-//! at depth.
+//! at depth. Last, k6 (`k6/sqs.js`, 16 virtual users) against both, with
+//! the CPU each side used: which of the two, the k6 client or the server,
+//! is the bound of that row.
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +88,85 @@ async fn run_cycles(
     Ok(stats)
 }
 
+/// Virtual users of the k6 rows.
+const K6_VUS: usize = 16;
+
+/// What a k6 run of k6/sqs.js gave.
+struct K6Figures {
+    /// Cycles per second (k6's iterations).
+    rate: f64,
+    /// Per request, the 95th percentile.
+    p95_ms: f64,
+}
+
+async fn k6_sqs(
+    k6: &std::path::Path,
+    endpoint: &str,
+    queue_url: &str,
+    seconds: u64,
+) -> Result<K6Figures> {
+    let summary = tempfile::NamedTempFile::new()?;
+    let status = tokio::process::Command::new(k6)
+        .arg("run")
+        .arg("--quiet")
+        .arg("--summary-export")
+        .arg(summary.path())
+        .arg(crate::paths::root().join("k6/sqs.js"))
+        .env("ENDPOINT", endpoint)
+        .env("QUEUE_URL", queue_url)
+        .env("VUS", K6_VUS.to_string())
+        .env("DURATION", format!("{seconds}s"))
+        .env("K6_SUMMARY_TREND_STATS", "avg,med,p(95),p(99),max")
+        .env("K6_NO_USAGE_REPORT", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    let text = std::fs::read_to_string(summary.path())?;
+    let json: Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("k6 ({status}) wrote no summary: {e}"))?;
+    let metric = |name: &str, stat: &str| json["metrics"][name][stat].as_f64().unwrap_or(0.0);
+    Ok(K6Figures {
+        rate: metric("iterations", "rate"),
+        p95_ms: metric("http_req_duration", "p(95)"),
+    })
+}
+
+/// CPU seconds, user and system, of this process (`RUSAGE_SELF`) or of
+/// its children waited for (`RUSAGE_CHILDREN`).
+fn cpu_seconds(who: libc::c_int) -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes the struct it is given; zeroed is a valid rusage.
+    let usage = unsafe {
+        libc::getrusage(who, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The server's CPU seconds: a child process's from /proc/<pid>/stat, or
+/// this process's (localcloud runs in it).
+fn server_cpu_seconds(pid: Option<u32>) -> f64 {
+    let Some(pid) = pid else {
+        return cpu_seconds(libc::RUSAGE_SELF);
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // After the command name in parentheses: utime and stime are fields 14
+    // and 15 of the line, in clock ticks.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i)?.parse::<f64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks / per_second.max(1.0)
+}
+
 /// This process's resident memory in MB (`VmRSS` in /proc/self/status):
 /// Linux only, `None` elsewhere (and the report says so).
 #[cfg(target_os = "linux")]
@@ -165,6 +246,46 @@ pub async fn bench(venv: &std::path::Path, seconds: u64, depth: usize) -> Result
                 rate / moto_rate
             );
         }
+    }
+
+    // k6, the workshop's load tool, against both: cycles/s and who is busy.
+    let k6 = crate::tools::k6(&xshell::Shell::new()?)?;
+    println!(
+        "\n| k6/sqs.js, {K6_VUS} VUs | cycles/s | p95 per request | k6 client CPU | server CPU |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let mut k6_rows = Vec::new();
+    for (name, target, server_pid) in [
+        ("moto server (reference)", &targets[0].1, Some(moto.pid())),
+        ("localcloud over TCP", &targets[1].1, None),
+    ] {
+        let Target::Tcp { url, .. } = target else {
+            continue;
+        };
+        let queue = create_queue(target, "bench-k6").await?;
+        let server_before = server_cpu_seconds(server_pid);
+        let k6_before = cpu_seconds(libc::RUSAGE_CHILDREN);
+        let started = Instant::now();
+        let figures = k6_sqs(&k6, url, &queue, seconds).await?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let k6_cores = (cpu_seconds(libc::RUSAGE_CHILDREN) - k6_before) / elapsed;
+        let server_cores = (server_cpu_seconds(server_pid) - server_before) / elapsed;
+        println!(
+            "| k6 -> {name} | {:.0} | {:.2} ms | {k6_cores:.2} cores | {server_cores:.2} cores |",
+            figures.rate, figures.p95_ms
+        );
+        k6_rows.push((figures.rate, k6_cores, server_cores));
+    }
+    if let [moto, local] = k6_rows[..] {
+        let bound = if local.1 > local.2 {
+            "the k6 client is the bound (it uses more CPU than the server it drives)"
+        } else {
+            "localcloud is the bound (it uses more CPU than the k6 client)"
+        };
+        println!(
+            "\nwith k6: localcloud {:.0}x moto's cycles/s; {bound}",
+            local.0 / moto.0.max(1e-9)
+        );
     }
 
     // Depth: a million queued messages.

@@ -183,20 +183,44 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         Err(_) => eprintln!("installing the tools panicked (the step that needs them will say)"),
     }
 
-    steps.start("cargo test");
+    // `osls package` (node, no cargo, no ports) meanwhile: the tests spend
+    // much of their time waiting on real processes and timers. Its lines are
+    // printed after the tests', whole.
+    let this = crate::paths::this_exe()?;
+    let cfn_check = {
+        let this = this.clone();
+        std::thread::spawn(move || {
+            std::process::Command::new(this)
+                .arg("cfn-check")
+                .current_dir(paths::root())
+                .output()
+        })
+    };
+
+    steps.start("cargo test (and meanwhile `cfn-check`)");
     cmd!(sh, "cargo test --workspace {excluded...}")
         .env("RUSTC_WORKSPACE_WRAPPER", &clippy)
         .env("CLIPPY_ARGS", clippy_args)
         .run()?;
 
-    steps.start("serverless.yml: localcloud's reading against `osls package` (CloudFormation)");
-    super::cfn::run(super::cfn::CfnCheckArgs {})?;
+    steps.start(
+        "serverless.yml: localcloud's reading against `osls package` (CloudFormation), the rest",
+    );
+    let output = cfn_check
+        .join()
+        .map_err(|_| anyhow::anyhow!("cfn-check's thread panicked"))?
+        .context("cannot run cfn-check")?;
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(
+        output.status.success(),
+        "cfn-check failed: localcloud's reading of serverless.yml differs from `osls package` (above)"
+    );
 
     steps.start(
         "the AWS path without AWS: each lesson's stack created in moto, then `--target aws` commands",
     );
     // In `xtask-aws`, built and run the way a learner's first AWS command is.
-    let this = crate::paths::this_exe()?;
     cmd!(sh, "{this} deploy-rehearsal").run()?;
 
     steps.start("SQS and DynamoDB with boto3 and the AWS CLI, against `localcloud up` over TCP");

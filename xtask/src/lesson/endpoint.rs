@@ -88,9 +88,10 @@ pub async fn resolve(
             let deployed = Deployed::find(lesson, target_args).await?;
             return Ok((route_url(&deployed.http_url()?, lesson.route), Source::Aws));
         }
-        // The stack's outputs are read with the AWS SDK: `xtask-sdk` does.
+        // The stack's outputs are read with CloudFormation's SDK: straight
+        // to `xtask-aws`.
         #[cfg(not(feature = "sdk"))]
-        return Err(crate::aws_sdks::NeedsSdk.into());
+        return Err(crate::aws_sdks::NeedsAwsCommands.into());
     }
     Ok(target(lesson, url))
 }

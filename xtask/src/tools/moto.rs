@@ -34,6 +34,13 @@ impl MotoServer {
     }
 }
 
+impl MotoServer {
+    /// The server's process id (its CPU time is read from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
