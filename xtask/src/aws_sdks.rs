@@ -1,26 +1,30 @@
-//! The seam between the local runner and the runner with the AWS SDK.
+//! The seams between the local runner, the runner with the AWS SDK and the
+//! AWS commands.
 //!
 //! The AWS SDK for Rust is most of what the runner compiles: the SQS and
 //! DynamoDB clients, aws-config with its STS and SSO clients, a TLS stack
 //! (rustls over aws-lc, a C build), and CloudFormation, CloudWatch Logs and
 //! S3, three of the largest crates in the SDK. Step 1 needs none of it
 //! (localcloud is plain hyper), so a learner's first command builds none of
-//! it. There are two binaries of this one library:
+//! it. There are three binaries of this one library, each built by cargo the
+//! first time a command needs it:
 //!
 //! - `xtask`, what `cargo xtask` runs, is built without the feature `sdk`:
 //!   step 1 (`lesson step1 run|up|invoke|loop` on localcloud, its `build`
-//!   and `package`), `localcloud`, the exercises on step 1 and those that
-//!   need no SDK in the runner, `setup`. Every other command is parsed
-//!   whole but not run: [`crate::main_with`] sees [`NeedsAwsCommands`] and
-//!   runs the same command line again with `cargo run -p xtask-aws`, saying
-//!   so once: `Building the runner with the AWS SDK (first time, ...)`.
-//! - `xtask-aws` (folder `xtask/aws/`) is this library with `sdk` (steps 2
-//!   and 3, their exercises, `--target aws`, bench, loadtest, ci...) and the
-//!   SDK clients only the AWS commands use plugged in ([`install`]).
+//!   and `package`), `localcloud`, the exercises on step 1, `exercise
+//!   list|show|hint|reset|solution`, `setup`. Every other command is parsed
+//!   whole but not run: [`crate::main`] sees [`NeedsSdk`] and runs the same
+//!   command line again with `cargo run -p xtask-sdk`, saying so once.
+//! - `xtask-sdk` (folder `xtask/sdk/`) is this library with `sdk`: steps 2
+//!   and 3, their exercises, bench, loadtest, ci, `--target aws` up to the
+//!   calls below.
+//! - `xtask-aws` (folder `xtask/aws/`) adds the SDK clients only the AWS
+//!   commands use ([`install`]): a command that reaches [`get`] without
+//!   them fails with [`NeedsAwsCommands`] and runs again there.
 //!
-//! Both builds give every dependency they share the same features
-//! (`shared/workspace-hack`, feature `sdk` for the SDK's side), so the
-//! second build compiles only what the first did not.
+//! All three give every dependency they share the same features
+//! (`shared/workspace-hack`, its feature `sdk` for the SDK's side), so each
+//! build compiles only what the one before did not.
 //!
 //! An AWS command calls [`get`] before it acts (after reading
 //! serverless.yml and checking credentials, which need no extra SDK), so

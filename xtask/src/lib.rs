@@ -1,5 +1,6 @@
 //! `cargo xtask`: the workshop runner (this library, and the `xtask` binary
-//! that runs it; `xtask-aws` is the same runner with the AWS SDKs).
+//! that runs it, without the AWS SDK; `xtask-sdk` is the same runner with
+//! it, `xtask-aws` with the AWS commands' SDK clients too: see [`aws_sdks`]).
 //!
 //! Plain Rust (clap + xshell), so it runs the same on every machine; it is
 //! the only entry point a learner or CI needs:
@@ -83,9 +84,9 @@ enum Command {
     Setup(tools::setup::SetupArgs),
 }
 
-/// The arguments of the commands that need the AWS SDK: their own in
-/// `xtask-aws`; in `xtask`, taken as they are ([`InSdkRunner`]) and handed
-/// to `xtask-aws` (see [`aws_sdks`]).
+/// The arguments of the commands that need the AWS SDK: their own with the
+/// feature `sdk` (`xtask-sdk`, `xtask-aws`); in `xtask`, taken as they are
+/// ([`InSdkRunner`]) and handed on (see [`aws_sdks`]).
 #[cfg(feature = "sdk")]
 mod with_sdk {
     pub use crate::bench::BenchArgs;
@@ -108,7 +109,7 @@ mod with_sdk {
 }
 
 /// A command of the runner with the AWS SDK, in `xtask`: its arguments,
-/// `--help` included, are left for `xtask-aws` to read.
+/// `--help` included, are left for `xtask-sdk` (or `xtask-aws`) to read.
 #[derive(clap::Args, Debug)]
 #[command(disable_help_flag = true)]
 pub struct InSdkRunner {
@@ -116,9 +117,8 @@ pub struct InSdkRunner {
     args: Vec<String>,
 }
 
-/// Parses the command line and runs it. `sdks` is `None` in `xtask` and the
-/// AWS SDKs in `xtask-aws` (see [`aws_sdks`]): a command that needs them and
-/// finds none is run again by `xtask-aws`.
+/// [`main`] with the SDK clients only the AWS commands use plugged in:
+/// `xtask-aws` (see [`aws_sdks`]).
 #[cfg(feature = "sdk")]
 pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::ExitCode {
     if let Some(sdks) = sdks {
@@ -128,8 +128,9 @@ pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::
     main()
 }
 
-/// Parses the command line and runs it; a command that needs the AWS SDK
-/// (and this build has none) is run again by `xtask-aws`.
+/// Parses the command line and runs it. A command that needs the AWS SDK
+/// when this build has none is run again by `xtask-sdk`; one that needs the
+/// AWS commands' SDK clients, by `xtask-aws` (see [`aws_sdks`]).
 pub fn main() -> std::process::ExitCode {
     forget_cargo_run_environment();
     let cli = Cli::parse();
@@ -157,9 +158,10 @@ pub fn main() -> std::process::ExitCode {
         | Command::Bench(_)
         | Command::Ci(_)
         | Command::CfnCheck(_)
-        | Command::DeployRehearsal(_)
         | Command::CompareMoto(_)
         | Command::ClientCheck(_) => Err(aws_sdks::NeedsSdk.into()),
+        #[cfg(not(feature = "sdk"))]
+        Command::DeployRehearsal(_) => Err(aws_sdks::NeedsAwsCommands.into()),
     };
     match result {
         Ok(code) => code,
