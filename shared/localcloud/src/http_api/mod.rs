@@ -115,7 +115,7 @@ impl HttpApi {
                 return response::gateway_error(StatusCode::BAD_REQUEST);
             }
         };
-        let event = event::build(&event::EventInput {
+        let payload = event::to_bytes(&event::EventInput {
             parts: &parts,
             body: &body,
             route_key: &route.route_key,
@@ -125,7 +125,6 @@ impl HttpApi {
             account_id: &inner.account_id,
             epoch_millis: inner.clock.epoch_millis(),
         });
-        let payload = Bytes::from(event.to_string());
 
         // The invocation runs on its own task: when the integration times
         // out, the client gets 503 but the function goes on, as on AWS.
