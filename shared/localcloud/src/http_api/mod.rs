@@ -21,8 +21,13 @@ pub mod event;
 pub mod response;
 pub mod routes;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -115,7 +120,7 @@ impl HttpApi {
                 return response::gateway_error(StatusCode::BAD_REQUEST);
             }
         };
-        let event = event::build(&event::EventInput {
+        let payload = event::to_bytes(&event::EventInput {
             parts: &parts,
             body: &body,
             route_key: &route.route_key,
@@ -125,13 +130,17 @@ impl HttpApi {
             account_id: &inner.account_id,
             epoch_millis: inner.clock.epoch_millis(),
         });
-        let payload = Bytes::from(event.to_string());
 
-        // The invocation runs on its own task: when the integration times
-        // out, the client gets 503 but the function goes on, as on AWS.
+        // The invocation runs on when the integration times out (the client
+        // gets 503) or the client goes away, as on AWS: it is polled here,
+        // without a task of its own, and only what is left of it is
+        // spawned then ([`RunsToTheEnd`]).
         let lambda = inner.lambda.clone();
         let function = route.function.clone();
-        let invocation = tokio::spawn(async move { lambda.invoke(&function, payload).await });
+        let invocation = RunsToTheEnd::new(
+            std::panic::AssertUnwindSafe(async move { lambda.invoke(&function, payload).await })
+                .catch_unwind(),
+        );
         match tokio::time::timeout(inner.integration_timeout, invocation).await {
             Err(_) => response::gateway_error(StatusCode::SERVICE_UNAVAILABLE),
             Ok(Err(_)) | Ok(Ok(Err(InvokeError::FunctionNotFound(_)))) => {
@@ -148,6 +157,60 @@ impl HttpApi {
                     response::gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             },
+        }
+    }
+}
+
+/// A future polled by its caller that, if the caller drops it before it is
+/// done, finishes on a task of its own: an invocation outlives the request
+/// that started it.
+struct RunsToTheEnd<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    future: Option<Pin<Box<F>>>,
+}
+
+impl<F> RunsToTheEnd<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn new(future: F) -> Self {
+        Self {
+            future: Some(Box::pin(future)),
+        }
+    }
+}
+
+impl<F> Future for RunsToTheEnd<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(future) = self.future.as_mut() else {
+            panic!("RunsToTheEnd polled after it finished");
+        };
+        let output = std::task::ready!(future.as_mut().poll(cx));
+        self.future = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<F> Drop for RunsToTheEnd<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn drop(&mut self) {
+        if let Some(rest) = self.future.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(rest);
         }
     }
 }

@@ -10,15 +10,17 @@
 //! as Lambda resets the environment after a timeout.
 
 use std::collections::BTreeMap;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::Command;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::logs::{LogLine, Logs};
@@ -70,8 +72,8 @@ pub struct ProcessEnvironment {
     events: mpsc::Sender<Pending>,
     exited: watch::Receiver<Option<String>>,
     pid: Option<u32>,
-    /// Asks each output reader (stdout, stderr) to catch up with the pipe.
-    flush: Vec<mpsc::Sender<oneshot::Sender<()>>>,
+    /// Where each output reader (stdout, stderr) stands with its pipe.
+    outputs: Vec<Arc<OutputState>>,
     /// The last peak memory read, and when.
     memory: Option<(std::time::Instant, u64)>,
     /// Dropping these stops the process and its Runtime API listener.
@@ -128,29 +130,32 @@ impl ProcessEnvironment {
         let pid = child.id();
 
         // The function's own output goes to its log stream, line by line.
-        let mut flush = Vec::new();
-        let streams: [Option<(Box<dyn tokio::io::AsyncRead + Send + Unpin>, i32)>; 2] = [
-            child.stdout.take().map(|s| {
-                let fd = s.as_raw_fd();
-                (
-                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-                    fd,
-                )
-            }),
-            child.stderr.take().map(|s| {
-                let fd = s.as_raw_fd();
-                (
-                    Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-                    fd,
-                )
-            }),
+        let mut outputs = Vec::new();
+        let streams: [Option<Box<dyn AsyncReadFd>>; 2] = [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncReadFd>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncReadFd>),
         ];
-        for (stream, fd) in streams.into_iter().flatten() {
-            let (flush_tx, flush_rx) = mpsc::channel(1);
-            flush.push(flush_tx);
+        for stream in streams.into_iter().flatten() {
+            // A second descriptor of the pipe, for `FIONREAD` from the
+            // invocation's side: it stays open as long as the environment.
+            let Ok(pipe) = stream.as_fd().try_clone_to_owned() else {
+                continue;
+            };
+            let state = Arc::new(OutputState {
+                pipe,
+                busy: AtomicBool::new(false),
+                caught_up: Notify::new(),
+            });
+            outputs.push(state.clone());
             tokio::spawn(read_output(
                 stream,
-                fd,
+                state,
                 LogLine {
                     function: spec.function_name.clone(),
                     environment: Some(spec.environment_id),
@@ -159,7 +164,6 @@ impl ProcessEnvironment {
                 },
                 logs.clone(),
                 clock,
-                flush_rx,
             ));
         }
 
@@ -188,7 +192,7 @@ impl ProcessEnvironment {
             events: handles.events,
             exited: exit_rx,
             pid,
-            flush,
+            outputs,
             memory: None,
             _stop_process: stop_tx,
             stop_api,
@@ -234,18 +238,29 @@ impl ProcessEnvironment {
     /// stream. Called when an invocation's answer is in: the process wrote
     /// its lines before it answered, so they are in the pipe by then, and
     /// the function's own lines come before END and REPORT, as in
-    /// CloudWatch. Bounded: a reader that does not answer within 200 ms is
-    /// not waited for.
+    /// CloudWatch. Usually each reader has already caught up (nothing left
+    /// in the pipe, no line half handled) and nothing is waited for;
+    /// otherwise this waits for the readers to catch up. Bounded: readers
+    /// that do not catch up within 200 ms are not waited for.
     pub async fn flush_logs(&self) {
-        let mut acks = Vec::new();
-        for reader in &self.flush {
-            let (ack, done) = oneshot::channel();
-            if reader.try_send(ack).is_ok() {
-                acks.push(done);
-            }
+        if self.outputs.iter().all(|output| output.caught_up()) {
+            return;
         }
-        for done in acks {
-            let _ = tokio::time::timeout(Duration::from_millis(200), done).await;
+        let deadline = Instant::now() + Duration::from_millis(200);
+        for output in &self.outputs {
+            loop {
+                let notified = output.caught_up.notified();
+                tokio::pin!(notified);
+                // Registered before the check, so a reader catching up in
+                // between still wakes this.
+                notified.as_mut().enable();
+                if output.caught_up() {
+                    break;
+                }
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 
@@ -303,49 +318,111 @@ fn read_peak_memory_mb(_pid: u32) -> Option<u64> {
     None
 }
 
+/// One output pipe of the process (stdout or stderr), as its reader and
+/// the invocations see it.
+struct OutputState {
+    /// The pipe (a descriptor of its own), to ask how much is unread.
+    pipe: OwnedFd,
+    /// Set by the reader before it takes bytes from the pipe, cleared once
+    /// every complete line it took is in the log stream.
+    busy: AtomicBool,
+    /// Signalled whenever the reader clears `busy`.
+    caught_up: Notify,
+}
+
+impl OutputState {
+    /// Whether every line written to the pipe so far is in the log stream
+    /// (a last line without its newline waits for it, as before). The pipe
+    /// is asked first: bytes it no longer holds were taken by a read that
+    /// set `busy` before it took them, and `busy` is cleared only once
+    /// their lines are out.
+    fn caught_up(&self) -> bool {
+        unread_bytes(self.pipe.as_raw_fd()) == 0 && !self.busy.load(Ordering::SeqCst)
+    }
+}
+
+/// A process's output pipe: readable, with a descriptor.
+trait AsyncReadFd: tokio::io::AsyncRead + AsFd + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + AsFd + Send + Unpin> AsyncReadFd for T {}
+
+/// The pipe as the reader reads it: marks the reader busy before each read
+/// that may take bytes, and not busy again when nothing was there.
+struct Tracked {
+    stream: Box<dyn AsyncReadFd>,
+    state: Arc<OutputState>,
+}
+
+impl tokio::io::AsyncRead for Tracked {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.state.busy.store(true, Ordering::SeqCst);
+        let polled = std::pin::Pin::new(&mut self.stream).poll_read(cx, buf);
+        if polled.is_pending() {
+            self.state.busy.store(false, Ordering::SeqCst);
+            self.state.caught_up.notify_waiters();
+        }
+        polled
+    }
+}
+
 /// Reads one output stream of the process into its log stream, a line at a
-/// time; on a flush request, first reads everything already in the pipe
-/// (`FIONREAD` says how much) and every complete line already buffered.
+/// time (without its `\n` or `\r\n`; a last line without a newline at
+/// the end of the output); invalid UTF-8 is replaced, not dropped. Every
+/// complete line read is emitted before the reader says it has caught up
+/// ([`OutputState`]).
 async fn read_output(
-    stream: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-    fd: i32,
+    stream: Box<dyn AsyncReadFd>,
+    state: Arc<OutputState>,
     template: LogLine,
     logs: Logs,
     clock: Clock,
-    mut flush: mpsc::Receiver<oneshot::Sender<()>>,
 ) {
-    let mut lines = BufReader::new(stream).lines();
-    let emit = |text: String| {
+    let mut pipe = Tracked {
+        stream,
+        state: state.clone(),
+    };
+    let emit = |line: &[u8]| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         logs.emit(LogLine {
             at_epoch_millis: clock.epoch_millis(),
-            text,
+            text: String::from_utf8_lossy(line).into_owned(),
             ..template.clone()
         });
     };
+    // Bytes read and not emitted yet: the start of a line without its newline.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 8 * 1024];
     loop {
-        tokio::select! {
-            biased;
-            request = flush.recv() => {
-                let Some(ack) = request else {
-                    // The environment is gone; read what is left until EOF.
-                    while let Ok(Some(text)) = lines.next_line().await {
-                        emit(text);
-                    }
-                    return;
-                };
-                while unread_bytes(fd) > 0 || lines.get_ref().buffer().contains(&b'\n') {
-                    match lines.next_line().await {
-                        Ok(Some(text)) => emit(text),
-                        _ => break,
-                    }
+        let read = pipe.read(&mut chunk).await;
+        let n = match read {
+            Ok(n) if n > 0 => n,
+            // EOF (the process is gone) or a broken pipe.
+            _ => {
+                if !pending.is_empty() {
+                    emit(&pending);
                 }
-                let _ = ack.send(());
+                state.busy.store(false, Ordering::SeqCst);
+                state.caught_up.notify_waiters();
+                return;
             }
-            line = lines.next_line() => match line {
-                Ok(Some(text)) => emit(text),
-                _ => return,
-            },
+        };
+        let mut rest = &chunk[..n];
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            if pending.is_empty() {
+                emit(&rest[..end]);
+            } else {
+                pending.extend_from_slice(&rest[..end]);
+                emit(&pending);
+                pending.clear();
+            }
+            rest = &rest[end + 1..];
         }
+        pending.extend_from_slice(rest);
+        state.busy.store(false, Ordering::SeqCst);
+        state.caught_up.notify_waiters();
     }
 }
 
@@ -353,7 +430,8 @@ async fn read_output(
 fn unread_bytes(fd: i32) -> usize {
     let mut count: libc::c_int = 0;
     // SAFETY: FIONREAD writes one c_int through the pointer, which points
-    // to a live local; `fd` is the pipe's, owned by the reader that calls this.
+    // to a live local; `fd` is an open descriptor of the pipe, owned by
+    // the caller's `OutputState` for as long as it lives.
     let result = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut count) };
     if result == 0 {
         usize::try_from(count).unwrap_or(0)

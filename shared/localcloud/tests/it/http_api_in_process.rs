@@ -166,6 +166,26 @@ async fn the_30_s_integration_timeout_is_a_503_and_the_function_runs_on() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_client_that_goes_away_does_not_stop_the_function() {
+    let stack = stack();
+    let mut logs = stack.lambda.logs().subscribe();
+    let started = tokio::time::Instant::now();
+    let request = http::Request::post("/slower")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    // The client gives up after 1 s: its request is dropped mid-invocation.
+    let answer = tokio::time::timeout(Duration::from_secs(1), stack.http_api.handle(request)).await;
+    assert!(answer.is_err());
+    loop {
+        let line = logs.recv().await.unwrap();
+        if line.text == "finished after 45 s" {
+            break;
+        }
+    }
+    assert_eq!(started.elapsed(), Duration::from_secs(45));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_function_error_is_500_and_no_route_is_404() {
     let stack = stack();
     let request = http::Request::post("/fail")
