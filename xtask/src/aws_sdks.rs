@@ -141,7 +141,7 @@ pub fn run_in(binary: &str) -> ExitCode {
             );
         } else {
             eprintln!(
-                "Building the runner with the AWS SDK for Rust (first time, about three minutes; step 1 did not need it)... / AWS SDK가 든 실행기를 처음 빌드합니다(약 3분, 1단계에는 필요 없었습니다)..."
+                "Building the runner with the AWS SDK for Rust (first time, about two minutes; step 1 did not need it)... / AWS SDK가 든 실행기를 처음 빌드합니다(약 2분, 1단계에는 필요 없었습니다)..."
             );
         }
     }
