@@ -124,6 +124,24 @@ impl ProcessEnvironment {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // On AWS each environment has CPUs of its own; here the functions
+        // share the machine with localcloud itself. As batch work
+        // (SCHED_BATCH: same share of the CPU, but a waking function does
+        // not preempt a running thread at once), a function that an answer
+        // wakes lets localcloud finish what it is doing first, instead of
+        // taking its core away in the middle of a request. The function sees
+        // nothing of it; on an idle machine nothing changes.
+        #[cfg(target_os = "linux")]
+        // SAFETY: between fork and exec only sched_setscheduler, which is
+        // async-signal-safe, runs; its failure is ignored (the function
+        // then runs under the default policy, as on other systems).
+        unsafe {
+            command.pre_exec(|| {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+                Ok(())
+            });
+        }
         let mut child = command.spawn().map_err(|e| {
             EnvFailure::Exited(format!("cannot start {}: {e}", spec.bootstrap.display()))
         })?;
