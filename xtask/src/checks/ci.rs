@@ -217,31 +217,88 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         "cfn-check failed: localcloud's reading of serverless.yml differs from `osls package` (above)"
     );
 
+    // Three independent checks at once, each in a process of its own with
+    // its output kept and printed whole when it ends (every server on free
+    // ports; mostly Python, node and waiting, little of it on both cores):
     steps.start(
-        "the AWS path without AWS: each lesson's stack created in moto, then `--target aws` commands",
+        "at once: the AWS path without AWS (moto), SQS and DynamoDB clients (boto3, AWS CLI), k6 smoke runs",
     );
-    // In `xtask-aws`, built and run the way a learner's first AWS command is.
-    cmd!(sh, "{this} deploy-rehearsal").run()?;
-
-    steps.start("SQS and DynamoDB with boto3 and the AWS CLI, against `localcloud up` over TCP");
-    super::sqs_clients::run_client_checks(&sh)?;
-
-    // A smoke run of each script and of the ledger, not a measurement: this
-    // binary and debug bootstraps, rather than a second, release build of
-    // everything (speed is `cargo xtask bench`'s).
-    steps.start("k6: each lesson's script for a few seconds against a local stack");
-    for (step, shape) in [
-        ("step1", ["--vus", "4"]),
-        ("step2", ["--vus", "4"]),
-        // The 15 s worker: a few jobs, then the drain waits for them.
-        ("step3", ["--rate", "2"]),
-    ] {
-        cmd!(sh, "{this} loadtest {step} --duration 3s {shape...}")
-            .env("XTASK_LOADTEST_AS_BUILT", "1")
-            // `cargo test` built the bootstraps (target/debug/<binary>).
-            .env("XTASK_NO_BUILD", "1")
-            .run()?;
+    let checks = [
+        // Each lesson's stack created in moto, then `--target aws` commands:
+        // in `xtask-aws`, built and run the way a learner's first AWS command is.
+        (
+            "the AWS path without AWS: each lesson's stack created in moto, then `--target aws` commands",
+            vec![vec!["deploy-rehearsal"]],
+        ),
+        (
+            "SQS and DynamoDB with boto3 and the AWS CLI, against `localcloud up` over TCP",
+            vec![vec!["client-check"]],
+        ),
+        // A smoke run of each script and of the ledger, not a measurement:
+        // this binary and debug bootstraps, rather than a second, release
+        // build of everything (speed is `cargo xtask bench`'s). The 15 s
+        // worker: a few jobs, then the drain waits for them.
+        (
+            "k6: each lesson's script for a few seconds against a local stack",
+            vec![
+                vec!["loadtest", "step1", "--duration", "3s", "--vus", "4"],
+                vec!["loadtest", "step2", "--duration", "3s", "--vus", "4"],
+                vec!["loadtest", "step3", "--duration", "3s", "--rate", "2"],
+            ],
+        ),
+    ];
+    let running: Vec<_> = checks
+        .into_iter()
+        .map(|(what, commands)| {
+            let this = this.clone();
+            let handle = std::thread::spawn(move || -> (Duration, Result<String>) {
+                let started = Instant::now();
+                let mut text = String::new();
+                for args in commands {
+                    let output = std::process::Command::new(&this)
+                        .args(&args)
+                        .current_dir(paths::root())
+                        .env("XTASK_LOADTEST_AS_BUILT", "1")
+                        // `cargo test` built the bootstraps (target/debug/<binary>).
+                        .env("XTASK_NO_BUILD", "1")
+                        .output();
+                    let output = match output {
+                        Ok(output) => output,
+                        Err(e) => return (started.elapsed(), Err(e.into())),
+                    };
+                    text.push_str(&format!("$ cargo xtask {}\n", args.join(" ")));
+                    text.push_str(&String::from_utf8_lossy(&output.stdout));
+                    text.push_str(&String::from_utf8_lossy(&output.stderr));
+                    if !output.status.success() {
+                        return (
+                            started.elapsed(),
+                            Err(anyhow::anyhow!(
+                                "{text}\n`cargo xtask {}` failed",
+                                args.join(" ")
+                            )),
+                        );
+                    }
+                }
+                (started.elapsed(), Ok(text))
+            });
+            (what, handle)
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for (what, handle) in running {
+        let (took, result) = handle
+            .join()
+            .unwrap_or_else(|_| (Duration::ZERO, Err(anyhow::anyhow!("its thread panicked"))));
+        eprintln!("\n-- {what} ({} s)", took.as_secs());
+        match result {
+            Ok(text) => eprint!("{text}"),
+            Err(e) => {
+                eprintln!("{e:#}");
+                failed.push(what);
+            }
+        }
     }
+    anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join("; "));
     steps.table();
     eprintln!("\n== all checks passed");
     Ok(ExitCode::SUCCESS)
