@@ -16,6 +16,9 @@
 //!   dependency the same features in the runner's build and the tests'.
 //! - **Downloads while compiling:** the Python tools, osls and Chromium
 //!   install on another thread while cargo compiles.
+//! - **Waiting checks side by side:** `cfn-check` (node) runs while `cargo
+//!   test` waits on processes and timers; the moto rehearsal, the boto3/AWS
+//!   CLI checks and the k6 smoke runs run at once, each output printed whole.
 //!
 //! Each step prints how long it took, and the run ends with the table.
 
