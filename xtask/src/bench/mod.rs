@@ -96,3 +96,31 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
     }
 }
+
+/// One k6 run of `script` (in k6/) with `env` (the script's settings:
+/// VUS, DURATION, its URLs), quiet; k6's summary, as JSON, and a reader of
+/// one statistic of one metric (0 when absent).
+async fn k6_summary(
+    k6: &std::path::Path,
+    script: &str,
+    env: &[(&str, String)],
+) -> Result<impl Fn(&str, &str) -> f64> {
+    let summary = tempfile::NamedTempFile::new()?;
+    let status = tokio::process::Command::new(k6)
+        .arg("run")
+        .arg("--quiet")
+        .arg("--summary-export")
+        .arg(summary.path())
+        .arg(crate::paths::root().join("k6").join(script))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("K6_SUMMARY_TREND_STATS", "avg,med,p(95),p(99),max")
+        .env("K6_NO_USAGE_REPORT", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    let text = std::fs::read_to_string(summary.path())?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("k6 ({status}) wrote no summary: {e}"))?;
+    Ok(move |name: &str, stat: &str| json["metrics"][name][stat].as_f64().unwrap_or(0.0))
+}

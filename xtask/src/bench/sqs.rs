@@ -105,27 +105,13 @@ async fn k6_sqs(
     queue_url: &str,
     seconds: u64,
 ) -> Result<K6Figures> {
-    let summary = tempfile::NamedTempFile::new()?;
-    let status = tokio::process::Command::new(k6)
-        .arg("run")
-        .arg("--quiet")
-        .arg("--summary-export")
-        .arg(summary.path())
-        .arg(crate::paths::root().join("k6/sqs.js"))
-        .env("ENDPOINT", endpoint)
-        .env("QUEUE_URL", queue_url)
-        .env("VUS", K6_VUS.to_string())
-        .env("DURATION", format!("{seconds}s"))
-        .env("K6_SUMMARY_TREND_STATS", "avg,med,p(95),p(99),max")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .await?;
-    let text = std::fs::read_to_string(summary.path())?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("k6 ({status}) wrote no summary: {e}"))?;
-    let metric = |name: &str, stat: &str| json["metrics"][name][stat].as_f64().unwrap_or(0.0);
+    let env = [
+        ("ENDPOINT", endpoint.to_owned()),
+        ("QUEUE_URL", queue_url.to_owned()),
+        ("VUS", K6_VUS.to_string()),
+        ("DURATION", format!("{seconds}s")),
+    ];
+    let metric = super::k6_summary(k6, "sqs.js", &env).await?;
     Ok(K6Figures {
         rate: metric("iterations", "rate"),
         p95_ms: metric("http_req_duration", "p(95)"),

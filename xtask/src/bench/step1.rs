@@ -167,26 +167,12 @@ struct K6Figures {
 
 /// `k6/step1.js` against `url` with `vus` users for `seconds`.
 async fn k6_run(k6: &std::path::Path, url: &str, vus: usize, seconds: u64) -> Result<K6Figures> {
-    let summary = tempfile::NamedTempFile::new()?;
-    let status = tokio::process::Command::new(k6)
-        .arg("run")
-        .arg("--quiet")
-        .arg("--summary-export")
-        .arg(summary.path())
-        .arg(crate::paths::root().join("k6/step1.js"))
-        .env("BASE_URL", url)
-        .env("VUS", vus.to_string())
-        .env("DURATION", format!("{seconds}s"))
-        .env("K6_SUMMARY_TREND_STATS", "avg,med,p(95),p(99),max")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .await?;
-    let text = std::fs::read_to_string(summary.path())?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("k6 ({status}) wrote no summary: {e}"))?;
-    let metric = |name: &str, stat: &str| json["metrics"][name][stat].as_f64().unwrap_or(0.0);
+    let env = [
+        ("BASE_URL", url.to_owned()),
+        ("VUS", vus.to_string()),
+        ("DURATION", format!("{seconds}s")),
+    ];
+    let metric = super::k6_summary(k6, "step1.js", &env).await?;
     Ok(K6Figures {
         rate: metric("http_reqs", "rate"),
         p95_ms: metric("http_req_duration", "p(95)"),
