@@ -581,6 +581,9 @@ impl Lambda {
         // As in process mode, a timeout or a crash resets the environment:
         // its id is not reused, the next invocation is a cold start in a
         // new one.
+        // END and REPORT before the environment is free again (see
+        // invoke_process).
+        self.finish(host, environment, &request_id, started, None, None);
         if !matches!(
             outcome,
             Outcome::TimedOut { .. } | Outcome::RuntimeFailure { .. }
@@ -590,7 +593,6 @@ impl Lambda {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(environment);
         }
-        self.finish(host, environment, &request_id, started, None, None);
         Invocation {
             request_id,
             outcome,
@@ -674,13 +676,9 @@ impl Lambda {
         }
         self.emit_finished(host, &request_id, environment, &outcome, started.elapsed());
         let memory = env.max_memory_used_mb();
-        if keep {
-            host.idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((environment, env));
-        }
-        // A dropped environment kills its process: the next call is a cold start.
+        // END and REPORT before the environment is free again: another
+        // invocation may take it at once, and its START must come after
+        // them in the environment's log stream, as in CloudWatch.
         self.finish(
             host,
             environment,
@@ -689,6 +687,13 @@ impl Lambda {
             memory,
             init_duration,
         );
+        if keep {
+            host.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((environment, env));
+        }
+        // A dropped environment kills its process: the next call is a cold start.
         Invocation {
             request_id,
             outcome,
