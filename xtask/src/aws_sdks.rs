@@ -131,10 +131,19 @@ pub const AWS_BINARY: &str = "xtask-aws";
 /// Replaces this process with `cargo run -p <binary> -- <the same
 /// arguments>`, in the profile this binary was built in; says once, the
 /// first time, what is being built and why.
-pub fn run_in(binary: &str) -> ExitCode {
+///
+/// `ci` builds `xtask-sdk` under clippy ([`crate::rerun::under_clippy`]),
+/// as its test build is: the workspace's crates compiled for the runner are
+/// then the ones the tests link, not a second compilation of each.
+pub fn run_in(binary: &str, for_ci: bool) -> ExitCode {
     let release = !cfg!(debug_assertions);
     let profile = if release { "release" } else { "debug" };
-    if !paths::target_dir().join(profile).join(binary).exists() {
+    let clippy = for_ci.then(crate::rerun::under_clippy).flatten();
+    if clippy.is_some() {
+        eprintln!(
+            "ci: building the runner with the AWS SDK under clippy (warnings denied), the compilation the tests reuse... / ci: AWS SDK가 든 실행기를 clippy 검사와 함께 빌드합니다(테스트가 이 빌드를 다시 씁니다)..."
+        );
+    } else if !paths::target_dir().join(profile).join(binary).exists() {
         if binary == AWS_BINARY {
             eprintln!(
                 "Building the AWS commands (first time, a few minutes)... / AWS 명령을 처음 빌드합니다(몇 분 걸립니다)..."
@@ -145,5 +154,5 @@ pub fn run_in(binary: &str) -> ExitCode {
             );
         }
     }
-    crate::rerun::exec_cargo_run(binary, release)
+    crate::rerun::exec_cargo_run_with(binary, release, clippy.as_ref().map_or(&[], |c| &c[..]))
 }

@@ -134,6 +134,7 @@ pub fn main_with(sdks: Option<&'static dyn aws_sdks::AwsSdks>) -> std::process::
 pub fn main() -> std::process::ExitCode {
     forget_cargo_run_environment();
     let cli = Cli::parse();
+    let for_ci = matches!(cli.command, Command::Ci(_));
     let result = match cli.command {
         Command::Lesson(args) => lesson::run(args),
         Command::Exercise(args) => exercise::run(args),
@@ -166,10 +167,10 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(e) if e.downcast_ref::<aws_sdks::NeedsSdk>().is_some() => {
-            aws_sdks::run_in(aws_sdks::SDK_BINARY)
+            aws_sdks::run_in(aws_sdks::SDK_BINARY, for_ci)
         }
         Err(e) if e.downcast_ref::<aws_sdks::NeedsAwsCommands>().is_some() => {
-            aws_sdks::run_in(aws_sdks::AWS_BINARY)
+            aws_sdks::run_in(aws_sdks::AWS_BINARY, false)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -13,10 +13,20 @@ use crate::paths;
 /// Replaces this process with `cargo run [--release] -p <package> -- <the
 /// same arguments>`; returns only if cargo could not be started.
 pub fn exec_cargo_run(package: &str, release: bool) -> ExitCode {
+    exec_cargo_run_with(package, release, &[])
+}
+
+/// [`exec_cargo_run`] with variables set for cargo (and so for the command).
+pub fn exec_cargo_run_with(
+    package: &str,
+    release: bool,
+    env: &[(&str, std::ffi::OsString)],
+) -> ExitCode {
     let mut command =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
         .current_dir(paths::root())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .args(["run", "--quiet", "--package", package]);
     if release {
         command.arg("--release");
@@ -45,4 +55,31 @@ pub fn in_release(why: &str) -> ExitCode {
     let package = this_package();
     eprintln!("Building {package} in release mode {why}...");
     exec_cargo_run(package, true)
+}
+
+/// The variables that make a build of the workspace's own crates a clippy
+/// run too, warnings denied, as `cargo clippy -- -D warnings` sets them:
+/// clippy's driver compiles them, and what it builds is as usable as
+/// rustc's (dependencies are compiled by rustc either way). cargo keeps
+/// these builds apart from plain ones (the wrapper is part of each crate's
+/// build hash), so switching back and forth rebuilds nothing.
+///
+/// `None` when clippy is not installed (`ci` then says how to add it).
+pub fn under_clippy() -> Option<[(&'static str, std::ffi::OsString); 2]> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = std::process::Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let sysroot = String::from_utf8(output.stdout).ok()?;
+    let driver = std::path::Path::new(sysroot.trim()).join("bin/clippy-driver");
+    driver.exists().then(|| {
+        [
+            ("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()),
+            (
+                "CLIPPY_ARGS",
+                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into(),
+            ),
+        ]
+    })
 }

@@ -12,17 +12,22 @@
 //!   clippy's driver (`RUSTC_WORKSPACE_WRAPPER`, as `cargo clippy` sets it),
 //!   so the same lints, warnings denied, come out of the one build the tests
 //!   need; dependencies are compiled once, by rustc, as in any build.
+//! - **The runner's compilation is the tests'.** `cargo xtask ci` starts in
+//!   the runner without the AWS SDK, which runs it again in `xtask-sdk`
+//!   built under clippy too ([`crate::aws_sdks::run_in`]): the library,
+//!   localcloud and the lessons compiled for that runner are the ones the
+//!   test build links (about 50 s less than compiling them twice).
 //! - **One build per dependency:** `shared/workspace-hack` gives each
 //!   dependency the same features in the runner's build and the tests'.
 //! - **Downloads while compiling:** the Python tools, osls and Chromium
 //!   install on another thread while cargo compiles.
-//! - **Waiting checks side by side:** `cfn-check` (node) runs while `cargo
-//!   test` waits on processes and timers; the moto rehearsal, the boto3/AWS
-//!   CLI checks and the k6 smoke runs run at once, each output printed whole.
+//! - **Waiting checks side by side:** at least 8 tests at a time, and
+//!   `cfn-check` (node) meanwhile, since most tests wait on processes and
+//!   timers; the moto rehearsal, the boto3/AWS CLI checks and the k6 smoke
+//!   runs run at once, each output printed whole.
 //!
 //! Each step prints how long it took, and the run ends with the table.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -146,6 +151,9 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     // its warnings (it is fresh, `cargo xtask` has just built it).
     steps.start("cargo xtask's own build (without the AWS SDK): no warnings");
     let output = cmd!(sh, "cargo build --package xtask --message-format short")
+        // The plain build `cargo xtask` made, not one under clippy.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         .ignore_status()
         .output()?;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -166,14 +174,15 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     });
 
     steps.start("cargo clippy (warnings denied) and the test build, in one compilation");
-    let clippy = clippy_driver(&sh)?;
-    let clippy_args = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
+    let clippy = crate::rerun::under_clippy().context(
+        "clippy's driver is missing beside rustc: add clippy (`rustup component add clippy`)",
+    )?;
+    let clippy = clippy.to_vec();
     cmd!(
         sh,
         "cargo test --workspace {excluded...} --all-targets --no-run --quiet"
     )
-    .env("RUSTC_WORKSPACE_WRAPPER", &clippy)
-    .env("CLIPPY_ARGS", clippy_args)
+    .envs(clippy.iter().cloned())
     .run()
     .context("clippy or the build failed (the messages above say where)")?;
 
@@ -201,10 +210,19 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     };
 
     steps.start("cargo test (and meanwhile `cfn-check`)");
-    cmd!(sh, "cargo test --workspace {excluded...}")
-        .env("RUSTC_WORKSPACE_WRAPPER", &clippy)
-        .env("CLIPPY_ARGS", clippy_args)
-        .run()?;
+    // Most tests wait (on real processes, a browser, timers), few compute:
+    // one test per core left a 2-core machine idle most of the time (the
+    // runner's unit tests: 18 s with 2 threads, 10 s with 8).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(8)
+        .to_string();
+    cmd!(
+        sh,
+        "cargo test --workspace {excluded...} -- --test-threads {threads}"
+    )
+    .envs(clippy.iter().cloned())
+    .run()?;
 
     steps.start(
         "serverless.yml: localcloud's reading against `osls package` (CloudFormation), the rest",
@@ -254,6 +272,7 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         .into_iter()
         .map(|(what, commands)| {
             let this = this.clone();
+            let clippy = clippy.clone();
             let handle = std::thread::spawn(move || -> (Duration, Result<String>) {
                 let started = Instant::now();
                 let mut text = String::new();
@@ -261,6 +280,9 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
                     let output = std::process::Command::new(&this)
                         .args(&args)
                         .current_dir(paths::root())
+                        // `xtask-aws` (deploy-rehearsal) built on the tests'
+                        // compilation of the library, under clippy as well.
+                        .envs(clippy.iter().cloned())
                         .env("XTASK_LOADTEST_AS_BUILT", "1")
                         // `cargo test` built the bootstraps (target/debug/<binary>).
                         .env("XTASK_NO_BUILD", "1")
@@ -305,16 +327,4 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
     steps.table();
     eprintln!("\n== all checks passed");
     Ok(ExitCode::SUCCESS)
-}
-
-/// clippy's driver, beside the `cargo` running this (rustup's toolchain).
-fn clippy_driver(sh: &Shell) -> Result<PathBuf> {
-    let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read()?;
-    let driver = PathBuf::from(sysroot.trim()).join("bin/clippy-driver");
-    anyhow::ensure!(
-        driver.exists(),
-        "{} is missing: add clippy (`rustup component add clippy`)",
-        driver.display()
-    );
-    Ok(driver)
 }

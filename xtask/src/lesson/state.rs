@@ -7,6 +7,10 @@
 //! was started (`up --port 3950 --sqs-port 9950`) without flags; explicit
 //! flags win. A file left behind by a process that is gone (killed with
 //! SIGKILL, say) is recognised as stale and ignored.
+//!
+//! `XTASK_UP_DIR` names another folder for these files: commands started
+//! with the same one find each other's stacks, and no others (the tests give
+//! a test that starts stacks its own, so tests run side by side).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,8 +41,9 @@ pub struct RunningUp {
 }
 
 fn path(lesson: &str) -> PathBuf {
-    paths::target_dir()
-        .join("xtask/up")
+    std::env::var_os("XTASK_UP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| paths::target_dir().join("xtask/up"))
         .join(format!("{lesson}.json"))
 }
 

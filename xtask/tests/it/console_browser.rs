@@ -125,10 +125,18 @@ fn wait_for_port(port: u16, limit: Duration) {
     }
 }
 
+/// This test's own folder for the `up` state files (`XTASK_UP_DIR`): its
+/// commands find its stacks and no other test's, so it needs no lock.
+fn up_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn xtask(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(args)
         .env("XTASK_NO_BUILD", "1")
+        .env("XTASK_UP_DIR", up_dir())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -168,7 +176,7 @@ fn lesson_binaries() {
 
 /// `cargo xtask lesson <step> up` on free ports; waits for its state file.
 fn up(processes: &mut Processes, step: &str, log: &Path) -> (u32, Value) {
-    let state_file = target_dir().join(format!("xtask/up/{step}.json"));
+    let state_file = up_dir().join(format!("{step}.json"));
     let _ = std::fs::remove_file(&state_file);
     let (port, sqs_port, console_port) = (free_port(), free_port(), free_port());
     let id = processes.spawn(
@@ -178,6 +186,7 @@ fn up(processes: &mut Processes, step: &str, log: &Path) -> (u32, Value) {
             .args(["--sqs-port", &sqs_port.to_string()])
             .args(["--console-port", &console_port.to_string()])
             .env("XTASK_NO_BUILD", "1")
+            .env("XTASK_UP_DIR", up_dir())
             .stdout(std::fs::File::create(log).unwrap())
             .stderr(std::fs::File::create(log.with_extension("err")).unwrap()),
     );
@@ -339,7 +348,6 @@ async fn queue_names(client: &Client) -> (String, String) {
 
 #[test]
 fn the_console_shows_the_lessons_live_in_a_browser() {
-    let _stacks = crate::one_lesson_stack_at_a_time();
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let (Some(chromium), Some(chromedriver)) = (
         which(&["chromium", "chromium-browser", "google-chrome"]),

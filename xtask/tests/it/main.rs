@@ -16,7 +16,8 @@ mod step3;
 /// `loadtest`) use the stack it names. Tests that start an `up`, or run a
 /// command that would find one, take this lock, so that no test's commands
 /// reach another test's stack (in separate test binaries they never ran
-/// side by side).
+/// side by side). A test that gives all its commands a folder of its own
+/// (`XTASK_UP_DIR`, as the console's browser test does) needs no lock.
 pub fn one_lesson_stack_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static STACKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
     // A test that failed while holding it leaves nothing to protect.
