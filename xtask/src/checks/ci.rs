@@ -21,10 +21,10 @@
 //!   dependency the same features in the runner's build and the tests'.
 //! - **Downloads while compiling:** the Python tools, osls and Chromium
 //!   install on another thread while cargo compiles.
-//! - **Waiting checks side by side:** at least 8 tests at a time, and
-//!   `cfn-check` (node) meanwhile, since most tests wait on processes and
-//!   timers; the moto rehearsal, the boto3/AWS CLI checks and the k6 smoke
-//!   runs run at once, each output printed whole.
+//! - **Waiting checks side by side:** most tests wait on processes and
+//!   timers, so at least 8 run at a time, and `cfn-check` (node), the moto
+//!   rehearsal, the boto3/AWS CLI checks and the k6 smoke runs run meanwhile,
+//!   each in a process of its own, its output printed whole afterwards.
 //!
 //! Each step prints how long it took, and the run ends with the table.
 
@@ -195,9 +195,13 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         Err(_) => eprintln!("installing the tools panicked (the step that needs them will say)"),
     }
 
-    // `osls package` (node, no cargo, no ports) meanwhile: the tests spend
-    // much of their time waiting on real processes and timers. Its lines are
-    // printed after the tests', whole.
+    // While the tests run, which mostly wait on real processes, browsers
+    // and timers (about 27 s of CPU in 60 s on 2 cores), the checks that
+    // wait too: `osls package` (node, no ports), the moto rehearsal, the
+    // boto3/AWS CLI checks and the k6 smoke runs, each in a process of its
+    // own on free ports, its output kept and printed whole when the tests
+    // are done. Their `up` state files go to a folder of their own
+    // (`XTASK_UP_DIR`), so they never reach a stack a test started.
     let this = crate::paths::this_exe()?;
     let cfn_check = {
         let this = this.clone();
@@ -208,42 +212,7 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
                 .output()
         })
     };
-
-    steps.start("cargo test (and meanwhile `cfn-check`)");
-    // Most tests wait (on real processes, a browser, timers), few compute:
-    // one test per core left a 2-core machine idle most of the time (the
-    // runner's unit tests: 18 s with 2 threads, 10 s with 8).
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .max(8)
-        .to_string();
-    cmd!(
-        sh,
-        "cargo test --workspace {excluded...} -- --test-threads {threads}"
-    )
-    .envs(clippy.iter().cloned())
-    .run()?;
-
-    steps.start(
-        "serverless.yml: localcloud's reading against `osls package` (CloudFormation), the rest",
-    );
-    let output = cfn_check
-        .join()
-        .map_err(|_| anyhow::anyhow!("cfn-check's thread panicked"))?
-        .context("cannot run cfn-check")?;
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    eprint!("{}", String::from_utf8_lossy(&output.stderr));
-    anyhow::ensure!(
-        output.status.success(),
-        "cfn-check failed: localcloud's reading of serverless.yml differs from `osls package` (above)"
-    );
-
-    // Three independent checks at once, each in a process of its own with
-    // its output kept and printed whole when it ends (every server on free
-    // ports; mostly Python, node and waiting, little of it on both cores):
-    steps.start(
-        "at once: the AWS path without AWS (moto), SQS and DynamoDB clients (boto3, AWS CLI), k6 smoke runs",
-    );
+    let checks_up_dir = tempfile::tempdir().context("a folder for the checks' state files")?;
     let checks = [
         // Each lesson's stack created in moto, then `--target aws` commands:
         // in `xtask-aws`, built and run the way a learner's first AWS command is.
@@ -273,6 +242,7 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
         .map(|(what, commands)| {
             let this = this.clone();
             let clippy = clippy.clone();
+            let up_dir = checks_up_dir.path().to_owned();
             let handle = std::thread::spawn(move || -> (Duration, Result<String>) {
                 let started = Instant::now();
                 let mut text = String::new();
@@ -283,8 +253,9 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
                         // `xtask-aws` (deploy-rehearsal) built on the tests'
                         // compilation of the library, under clippy as well.
                         .envs(clippy.iter().cloned())
+                        .env("XTASK_UP_DIR", &up_dir)
                         .env("XTASK_LOADTEST_AS_BUILT", "1")
-                        // `cargo test` built the bootstraps (target/debug/<binary>).
+                        // The test build made the bootstraps (target/debug/<binary>).
                         .env("XTASK_NO_BUILD", "1")
                         .output();
                     let output = match output {
@@ -309,7 +280,39 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
             (what, handle)
         })
         .collect();
+
+    steps.start(
+        "cargo test, and meanwhile `cfn-check`, the moto rehearsal, the boto3/AWS CLI checks, k6 smoke runs",
+    );
+    // Most tests wait, few compute: one test per core left a 2-core machine
+    // idle most of the time (the runner's unit tests: 18 s with 2 threads,
+    // 10 s with 8).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(8)
+        .to_string();
+    let tests = cmd!(
+        sh,
+        "cargo test --workspace {excluded...} -- --test-threads {threads}"
+    )
+    .envs(clippy.iter().cloned())
+    .run();
+
+    // Every check's output, whatever the tests did: each ran to its end.
+    steps.start("the checks run beside the tests: what they printed");
     let mut failed = Vec::new();
+    let output = cfn_check
+        .join()
+        .map_err(|_| anyhow::anyhow!("cfn-check's thread panicked"))?
+        .context("cannot run cfn-check")?;
+    eprintln!("\n-- serverless.yml: localcloud's reading against `osls package` (CloudFormation)");
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        failed.push(
+            "cfn-check: localcloud's reading of serverless.yml differs from `osls package` (above)",
+        );
+    }
     for (what, handle) in running {
         let (took, result) = handle
             .join()
@@ -323,6 +326,8 @@ pub fn run(_args: CiArgs) -> Result<ExitCode> {
             }
         }
     }
+    drop(checks_up_dir);
+    tests.context("cargo test failed (the messages above the checks' say where)")?;
     anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join("; "));
     steps.table();
     eprintln!("\n== all checks passed");
