@@ -132,18 +132,45 @@ pub const AWS_BINARY: &str = "xtask-aws";
 /// arguments>`, in the profile this binary was built in; says once, the
 /// first time, what is being built and why.
 ///
-/// `ci` builds `xtask-sdk` under clippy ([`crate::rerun::under_clippy`]),
-/// as its test build is: the workspace's crates compiled for the runner are
-/// then the ones the tests link, not a second compilation of each.
+/// `ci` builds `xtask-sdk` (and, for its moto rehearsal, `xtask-aws`) under
+/// clippy ([`crate::rerun::under_clippy`]), as its test build is: the
+/// workspace's crates compiled for the runner are then the ones the tests
+/// link, not a second compilation of each. Those copies live beside the
+/// usual ones, so the next command outside `ci` may still have to build
+/// the usual runner although the binary is there: that once, cargo shows
+/// what it compiles (a marker in `target/xtask/` says so).
 pub fn run_in(binary: &str, for_ci: bool) -> ExitCode {
     let release = !cfg!(debug_assertions);
     let profile = if release { "release" } else { "debug" };
-    let clippy = for_ci.then(crate::rerun::under_clippy).flatten();
-    if clippy.is_some() {
+    let clippy_copy = |binary: &str| {
+        paths::target_dir()
+            .join("xtask")
+            .join(format!("{binary}.built-by-ci-under-clippy"))
+    };
+    if for_ci {
+        let Some(clippy) = crate::rerun::under_clippy() else {
+            eprintln!(
+                "error: clippy's driver is missing beside rustc, and `ci` runs clippy: add it with `rustup component add clippy`"
+            );
+            return ExitCode::FAILURE;
+        };
+        for binary in [SDK_BINARY, AWS_BINARY] {
+            let marker = clippy_copy(binary);
+            if let Some(dir) = marker.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::fs::write(&marker, "");
+        }
         eprintln!(
             "ci: building the runner with the AWS SDK under clippy (warnings denied), the compilation the tests reuse... / ci: AWS SDK가 든 실행기를 clippy 검사와 함께 빌드합니다(테스트가 이 빌드를 다시 씁니다)..."
         );
-    } else if !paths::target_dir().join(profile).join(binary).exists() {
+        return crate::rerun::exec_cargo_run_with(binary, release, &clippy, true);
+    }
+    // Inside `ci` (its checks run the AWS commands) the clippy copy is
+    // the one wanted; outside, the marker is used up here.
+    let inside_ci = std::env::var_os("RUSTC_WORKSPACE_WRAPPER").is_some();
+    let after_ci = !inside_ci && std::fs::remove_file(clippy_copy(binary)).is_ok();
+    if !paths::target_dir().join(profile).join(binary).exists() {
         if binary == AWS_BINARY {
             eprintln!(
                 "Building the AWS commands (first time, a few minutes)... / AWS 명령을 처음 빌드합니다(몇 분 걸립니다)..."
@@ -154,5 +181,5 @@ pub fn run_in(binary: &str, for_ci: bool) -> ExitCode {
             );
         }
     }
-    crate::rerun::exec_cargo_run_with(binary, release, clippy.as_ref().map_or(&[], |c| &c[..]))
+    crate::rerun::exec_cargo_run_with(binary, release, &[], !after_ci)
 }

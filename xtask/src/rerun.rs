@@ -13,21 +13,27 @@ use crate::paths;
 /// Replaces this process with `cargo run [--release] -p <package> -- <the
 /// same arguments>`; returns only if cargo could not be started.
 pub fn exec_cargo_run(package: &str, release: bool) -> ExitCode {
-    exec_cargo_run_with(package, release, &[])
+    exec_cargo_run_with(package, release, &[], true)
 }
 
-/// [`exec_cargo_run`] with variables set for cargo (and so for the command).
+/// [`exec_cargo_run`] with variables set for cargo (and so for the
+/// command); `quiet: false` lets cargo show what it compiles.
 pub fn exec_cargo_run_with(
     package: &str,
     release: bool,
     env: &[(&str, std::ffi::OsString)],
+    quiet: bool,
 ) -> ExitCode {
     let mut command =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
         .current_dir(paths::root())
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .args(["run", "--quiet", "--package", package]);
+        .arg("run");
+    if quiet {
+        command.arg("--quiet");
+    }
+    command.args(["--package", package]);
     if release {
         command.arg("--release");
     }
@@ -66,20 +72,29 @@ pub fn in_release(why: &str) -> ExitCode {
 ///
 /// `None` when clippy is not installed (`ci` then says how to add it).
 pub fn under_clippy() -> Option<[(&'static str, std::ffi::OsString); 2]> {
+    let args = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
+    // Inherited from the runner that started this one (`ci`): the same
+    // driver, so the same builds.
+    if let Some(driver) = std::env::var_os("RUSTC_WORKSPACE_WRAPPER")
+        && std::path::Path::new(&driver).ends_with("clippy-driver")
+    {
+        return Some([
+            ("RUSTC_WORKSPACE_WRAPPER", driver),
+            ("CLIPPY_ARGS", args.into()),
+        ]);
+    }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = std::process::Command::new(rustc)
         .args(["--print", "sysroot"])
         .output()
-        .ok()?;
+        .ok()
+        .filter(|output| output.status.success())?;
     let sysroot = String::from_utf8(output.stdout).ok()?;
     let driver = std::path::Path::new(sysroot.trim()).join("bin/clippy-driver");
     driver.exists().then(|| {
         [
             ("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()),
-            (
-                "CLIPPY_ARGS",
-                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into(),
-            ),
+            ("CLIPPY_ARGS", args.into()),
         ]
     })
 }

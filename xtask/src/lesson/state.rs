@@ -8,9 +8,11 @@
 //! flags win. A file left behind by a process that is gone (killed with
 //! SIGKILL, say) is recognised as stale and ignored.
 //!
-//! `XTASK_UP_DIR` names another folder for these files: commands started
-//! with the same one find each other's stacks, and no others (the tests give
-//! a test that starts stacks its own, so tests run side by side).
+//! `XTASK_UP_DIR` names another folder for these files (relative to the
+//! workspace's root): commands started with the same one find the stacks
+//! recorded there, and no others (the tests give a test that starts stacks
+//! its own, so tests run side by side). A command that finds no file still
+//! falls back to the default ports, as it does without the variable.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,7 +44,7 @@ pub struct RunningUp {
 
 fn path(lesson: &str) -> PathBuf {
     std::env::var_os("XTASK_UP_DIR")
-        .map(PathBuf::from)
+        .map(|dir| paths::root().join(dir))
         .unwrap_or_else(|| paths::target_dir().join("xtask/up"))
         .join(format!("{lesson}.json"))
 }

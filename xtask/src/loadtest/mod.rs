@@ -11,7 +11,7 @@
 //! - for lessons with a queue, once k6 is done it waits (bounded) until the
 //!   queue drains and prints the pipeline's [`ledger`]: accepted,
 //!   processed, duplicates, dlq, queued, lost;
-//! - `target/loadtest/<step>-<UTC time>/summary.json` holds k6's summary
+//! - `target/loadtest/<step>-<UTC time>-<pid>/summary.json` holds k6's summary
 //!   export and the ledger; `--report` adds k6's HTML report beside it.
 //!
 //! Exit status: non-zero when a k6 threshold fails or a job is lost.
@@ -313,10 +313,13 @@ async fn run_k6(
     base_url: &str,
     counted: Option<Counted>,
 ) -> Result<ExitCode> {
+    // The process id too: two load tests started in the same second (a
+    // second terminal, ci's smoke runs beside the tests) get two folders.
     let dir = paths::target_dir().join("loadtest").join(format!(
-        "{}-{}",
+        "{}-{}-{}",
         script.file_stem().and_then(|s| s.to_str()).unwrap_or("k6"),
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let summary = dir.join("summary.json");

@@ -127,9 +127,8 @@ fn wait_for_port(port: u16, limit: Duration) {
 
 /// This test's own folder for the `up` state files (`XTASK_UP_DIR`): its
 /// commands find its stacks and no other test's, so it needs no lock.
-fn up_dir() -> &'static Path {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+fn up_dir() -> PathBuf {
+    target_dir().join("xtask/test-up/console-browser")
 }
 
 fn xtask(args: &[&str]) -> String {
