@@ -142,6 +142,14 @@ async fn a_function_timeout_is_a_500_after_exactly_the_function_timeout() {
     assert_eq!(started.elapsed(), Duration::from_secs(6));
 }
 
+/// Waits (on the paused clock) until the function logs `text`.
+async fn wait_for_line(
+    logs: &mut tokio::sync::broadcast::Receiver<localcloud::lambda::logs::LogLine>,
+    text: &str,
+) {
+    while logs.recv().await.unwrap().text != text {}
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_30_s_integration_timeout_is_a_503_and_the_function_runs_on() {
     let stack = stack();
@@ -156,12 +164,7 @@ async fn the_30_s_integration_timeout_is_a_503_and_the_function_runs_on() {
     );
     assert_eq!(started.elapsed(), Duration::from_secs(30));
     // The client has its answer; the function finishes at 45 s all the same.
-    loop {
-        let line = logs.recv().await.unwrap();
-        if line.text == "finished after 45 s" {
-            break;
-        }
-    }
+    wait_for_line(&mut logs, "finished after 45 s").await;
     assert_eq!(started.elapsed(), Duration::from_secs(45));
 }
 
@@ -176,12 +179,7 @@ async fn a_client_that_goes_away_does_not_stop_the_function() {
     // The client gives up after 1 s: its request is dropped mid-invocation.
     let answer = tokio::time::timeout(Duration::from_secs(1), stack.http_api.handle(request)).await;
     assert!(answer.is_err());
-    loop {
-        let line = logs.recv().await.unwrap();
-        if line.text == "finished after 45 s" {
-            break;
-        }
-    }
+    wait_for_line(&mut logs, "finished after 45 s").await;
     assert_eq!(started.elapsed(), Duration::from_secs(45));
 }
 
